@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# NOMAD non-exclusive memory tiering for Linux 6.12: build, boot, test.
+#
+#   make check     build everything, boot the guest, run every test
+#   make run       build if needed, boot, show the tiers and a short demo
+#
+# See README.md.
+
+SHELL := /bin/bash
+VARIANT ?= default
+
+.PHONY: all kernel selftests check run tree series clean distclean help deps
+
+all: kernel
+
+help:
+	@sed -n 's/^#   make /  make /p' Makefile
+	@echo "  make kernel    build the guest kernel (build/bzImage-$(VARIANT))"
+	@echo "  make selftests build the kselftests (build/kselftest)"
+	@echo "  make tree      prepare build/linux (base + patch series)"
+	@echo "  make clean     remove objects; keep the unpacked tree"
+	@echo "  make distclean remove build/ entirely"
+
+deps:
+	@scripts/deps
+
+tree:
+	@scripts/tree sync
+
+kernel:
+	@scripts/build kernel $(VARIANT)
+
+selftests:
+	@scripts/build selftests $(VARIANT)
+
+check:
+	@scripts/check $(VARIANT)
+
+run:
+	@scripts/demo $(VARIANT)
+
+clean:
+	rm -rf build/obj-* build/cfg-* build/kselftest build/check-* build/guest build/bzImage-*
+
+distclean:
+	rm -rf build
