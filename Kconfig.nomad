@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0-only
+
+config NOMAD
+	bool "NOMAD non-exclusive memory tiering"
+	depends on NUMA_BALANCING && MIGRATION
+	help
+	  NOMAD extends NUMA-balancing memory tiering (numa_balancing=2)
+	  with asynchronous promotion by per-node kernel threads,
+	  transactional page migration (copy while mapped, commit only if
+	  the page was not written meanwhile) and page shadowing (keep the
+	  slow-tier copy after promotion so that demoting a clean page is a
+	  remap, not a copy).
+
+	  Every mechanism is off at boot and switched on at run time with
+	  the vm.nomad_* sysctls; while they are off the kernel behaves like
+	  one built without this option.  See
+	  Documentation/admin-guide/mm/nomad.rst.
+
+	  If unsure, say N.
+
+config NOMAD_KUNIT_TEST
+	bool "KUnit tests for NOMAD" if !KUNIT_ALL_TESTS
+	depends on NOMAD && KUNIT=y
+	default KUNIT_ALL_TESTS
+	help
+	  KUnit tests for NOMAD's internal logic, starting with the strict
+	  parsing of the vm.nomad_* sysctls.  Built in, they run at boot
+	  and report in KTAP format in the kernel log; they can also be run
+	  with tools/testing/kunit/kunit.py.  They do not change the
+	  behaviour of the running kernel.
+
+	  If unsure, say N.
