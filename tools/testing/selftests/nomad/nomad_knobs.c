@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vm.nomad_* sysctls: each exists, is off at boot, takes its valid
+ * values, and rejects malformed or out-of-range input with EINVAL while
+ * keeping its value.
+ */
+#include "../kselftest_harness.h"
+#include "nomad_util.h"
+
+struct knob_range {
+	const char *name;
+	int def, min, max;
+};
+
+static const struct knob_range ranges[] = {
+	{ "nomad_async_promotion", 0, 0, 1 },
+	{ "nomad_transactional_migration", 0, 0, 1 },
+	{ "nomad_shadow", 0, 0, 1 },
+};
+
+static long knob_get(struct __test_metadata *_metadata, const char *name)
+{
+	char path[128];
+	int ok;
+	long v;
+
+	knob_path(path, sizeof(path), name);
+	v = read_long(path, &ok);
+	EXPECT_TRUE(ok) TH_LOG("cannot read %s", path);
+	return v;
+}
+
+/* Every knob this test knows is one nomad_util.h lists, and vice versa. */
+TEST(knob_list_complete)
+{
+	size_t i, j;
+
+	ASSERT_EQ(NOMAD_ARRAY_SIZE(ranges), NOMAD_ARRAY_SIZE(nomad_knobs));
+	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
+		for (j = 0; j < NOMAD_ARRAY_SIZE(nomad_knobs); j++)
+			if (!strcmp(ranges[i].name, nomad_knobs[j]))
+				break;
+		EXPECT_LT(j, NOMAD_ARRAY_SIZE(nomad_knobs)) TH_LOG("%s", ranges[i].name);
+	}
+}
+
+TEST(knobs_exist_with_defaults)
+{
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
+		knob_path(path, sizeof(path), ranges[i].name);
+		ASSERT_EQ(0, access(path, R_OK | W_OK)) TH_LOG("%s: %s", path, strerror(errno));
+		EXPECT_EQ(ranges[i].def, knob_get(_metadata, ranges[i].name))
+			TH_LOG("%s is not at its boot default", ranges[i].name);
+	}
+}
+
+TEST(knobs_accept_valid_values)
+{
+	char path[128];
+	size_t i;
+	int v;
+
+	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
+		knob_path(path, sizeof(path), ranges[i].name);
+		for (v = ranges[i].max; v >= ranges[i].min; v--) {
+			EXPECT_EQ(0, write_long(path, v)) TH_LOG("%s <- %d", path, v);
+			EXPECT_EQ(v, knob_get(_metadata, ranges[i].name));
+		}
+		/* with a trailing newline, as echo writes it */
+		EXPECT_EQ(0, write_file(path, "1\n"));
+		EXPECT_EQ(1, knob_get(_metadata, ranges[i].name));
+		ASSERT_EQ(0, write_long(path, ranges[i].def));
+	}
+}
+
+TEST(knobs_reject_invalid_input)
+{
+	static const char * const bad[] = {
+		"-1", "2", "100", "2147483648", "99999999999999999999",
+		"abc", "1abc", "1 1", "1.0", "\n", " ",
+	};
+	char path[128], big[32];
+	size_t i, j;
+
+	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
+		const struct knob_range *r = &ranges[i];
+
+		knob_path(path, sizeof(path), r->name);
+		/* a non-default value, so "unchanged" is visible */
+		ASSERT_EQ(0, write_long(path, r->max));
+		for (j = 0; j < NOMAD_ARRAY_SIZE(bad); j++) {
+			const char *in = bad[j];
+			long n = strtol(in, NULL, 10);
+
+			/* skip inputs that are valid for this knob's range */
+			if (n >= r->min && n <= r->max && strspn(in, "0123456789") == strlen(in))
+				continue;
+			EXPECT_EQ(-EINVAL, write_file(path, bad[j]))
+				TH_LOG("%s accepted \"%s\"", r->name, bad[j]);
+			EXPECT_EQ(r->max, knob_get(_metadata, r->name))
+				TH_LOG("%s changed by \"%s\"", r->name, bad[j]);
+		}
+		snprintf(big, sizeof(big), "%d", r->max + 1);
+		EXPECT_EQ(-EINVAL, write_file(path, big));
+		snprintf(big, sizeof(big), "%d", r->min - 1);
+		EXPECT_EQ(-EINVAL, write_file(path, big));
+		/* empty write */
+		EXPECT_EQ(-EINVAL, write_file_len(path, "", 0));
+		EXPECT_EQ(r->max, knob_get(_metadata, r->name));
+		ASSERT_EQ(0, write_long(path, r->def));
+	}
+}
+
+TEST_HARNESS_MAIN

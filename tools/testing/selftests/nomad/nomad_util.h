@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the NOMAD selftests: sysctl/sysfs access, /proc/vmstat,
+ * memory tiers and page placement.  Nothing here hard-codes a node id: the
+ * fast node is the node of the CPU we run on, the slow node is a memory
+ * node in a lower memory tier.
+ */
+#ifndef NOMAD_UTIL_H
+#define NOMAD_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/mempolicy.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOMAD_PAGE_SIZE	4096UL
+#define NOMAD_MAX_NODES	64
+
+static const char * const nomad_knobs[] = {
+	"nomad_async_promotion",
+	"nomad_transactional_migration",
+	"nomad_shadow",
+};
+
+static const char * const nomad_counters[] = {
+	"nomad_promote_queued", "nomad_promote_drop_full",
+	"nomad_promote_drop_dup", "nomad_promote_drop_stale",
+	"nomad_promote_success", "nomad_promote_fail",
+	"nomad_tpm_attempt", "nomad_tpm_commit", "nomad_tpm_abort_dirty",
+	"nomad_tpm_abort_ref", "nomad_tpm_fallback",
+	"nomad_shadow_create", "nomad_shadow_demote_remap",
+	"nomad_shadow_break_write", "nomad_shadow_reclaim", "nomad_shadow_free",
+};
+
+#define NOMAD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Write @len bytes of @buf to @path in one write(); 0 or -errno. */
+static inline int write_file_len(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, buf, len);
+	if (ret < 0)
+		ret = -errno;
+	else if ((size_t)ret != len)
+		ret = -EIO;
+	else
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+static inline int write_file(const char *path, const char *str)
+{
+	return write_file_len(path, str, strlen(str));
+}
+
+/* Read @path into @buf (NUL-terminated); length or -errno. */
+static inline int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = read(fd, buf, size - 1);
+	if (ret < 0)
+		ret = -errno;
+	else
+		buf[ret] = '\0';
+	close(fd);
+	return ret;
+}
+
+/* Read an integer file; -errno style failure is reported through @ok. */
+static inline long read_long(const char *path, int *ok)
+{
+	char buf[64], *end;
+	long v;
+
+	*ok = 0;
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf)
+		return 0;
+	*ok = 1;
+	return v;
+}
+
+static inline int write_long(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return write_file(path, buf);
+}
+
+static inline void knob_path(char *buf, size_t size, const char *knob)
+{
+	snprintf(buf, size, "/proc/sys/vm/%s", knob);
+}
+
+/* Set every NOMAD knob to @v; 0 on success. */
+static inline int nomad_set_all_knobs(int v)
+{
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_knobs); i++) {
+		knob_path(path, sizeof(path), nomad_knobs[i]);
+		if (write_long(path, v))
+			return -1;
+	}
+	return 0;
+}
+
+/* Value of counter @name in /proc/vmstat, or -1 if it is not there. */
+static inline long long vmstat_get(const char *name)
+{
+	char line[256];
+	size_t n = strlen(name);
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, n) && line[n] == ' ') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static inline long long nomad_counters_sum(void)
+{
+	long long sum = 0;
+	size_t i;
+
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_counters); i++)
+		sum += vmstat_get(nomad_counters[i]);
+	return sum;
+}
+
+static inline double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Node of the CPU this task runs on. */
+static inline int current_node(void)
+{
+	unsigned int cpu, node;
+
+	if (syscall(SYS_getcpu, &cpu, &node, NULL))
+		return -1;
+	return node;
+}
+
+/*
+ * Memory tier of every node: tier[nid] = the N of memory_tierN (a larger N
+ * means a slower tier), -1 for nodes in no tier.  Returns the number of
+ * distinct tiers.
+ */
+static inline int memory_tiers(int tier[NOMAD_MAX_NODES])
+{
+	const char *base = "/sys/devices/virtual/memory_tiering";
+	char path[PATH_MAX], buf[256];
+	struct dirent *de;
+	int ntiers = 0, i;
+	DIR *d;
+
+	for (i = 0; i < NOMAD_MAX_NODES; i++)
+		tier[i] = -1;
+	d = opendir(base);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		int id, lo, hi;
+		char *p;
+
+		if (sscanf(de->d_name, "memory_tier%d", &id) != 1)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/nodelist", base, de->d_name);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		ntiers++;
+		/* nodelist is a range list: "0", "1-3", "0,2" */
+		for (p = strtok(buf, ",\n"); p; p = strtok(NULL, ",\n")) {
+			if (sscanf(p, "%d-%d", &lo, &hi) != 2) {
+				lo = atoi(p);
+				hi = lo;
+			}
+			for (i = lo; i <= hi && i < NOMAD_MAX_NODES; i++)
+				tier[i] = id;
+		}
+	}
+	closedir(d);
+	return ntiers;
+}
+
+/*
+ * Find the fast node (ours) and a memory node in a slower tier.  Returns 0,
+ * or -1 when this machine has no lower memory tier below our node.
+ */
+static inline int find_tier_nodes(int *fast, int *slow)
+{
+	int tier[NOMAD_MAX_NODES], i;
+
+	memory_tiers(tier);
+	*fast = current_node();
+	*slow = -1;
+	if (*fast < 0 || tier[*fast] < 0)
+		return -1;
+	for (i = 0; i < NOMAD_MAX_NODES; i++)
+		if (tier[i] > tier[*fast] && (*slow < 0 || tier[i] < tier[*slow]))
+			*slow = i;
+	return *slow < 0 ? -1 : 0;
+}
+
+static inline long sys_mbind(void *addr, unsigned long len, int mode,
+			     const unsigned long *nodemask, unsigned long maxnode,
+			     unsigned int flags)
+{
+	return syscall(SYS_mbind, addr, len, mode, nodemask, maxnode, flags);
+}
+
+static inline long sys_move_pages(int pid, unsigned long count, void **pages,
+				  const int *nodes, int *status, int flags)
+{
+	return syscall(SYS_move_pages, pid, count, pages, nodes, status, flags);
+}
+
+/* Bind [addr, addr + len) to @node (mode MPOL_BIND or MPOL_PREFERRED). */
+static inline int bind_to_node(void *addr, size_t len, int mode, int node)
+{
+	unsigned long mask[NOMAD_MAX_NODES / (8 * sizeof(long)) + 1] = { 0 };
+
+	mask[node / (8 * sizeof(long))] |= 1UL << (node % (8 * sizeof(long)));
+	return sys_mbind(addr, len, mode, mask, NOMAD_MAX_NODES + 1, 0);
+}
+
+/*
+ * Map @len bytes of private anonymous memory of base pages (no THP) with
+ * policy @mode (MPOL_BIND, MPOL_PREFERRED) for @node, and fill it with
+ * @fill.  Returns the mapping or MAP_FAILED.
+ */
+static inline char *map_on_node(size_t len, int mode, int node, int fill)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return p;
+	if (madvise(p, len, MADV_NOHUGEPAGE) || bind_to_node(p, len, mode, node)) {
+		munmap(p, len);
+		return MAP_FAILED;
+	}
+	memset(p, fill, len);
+	return p;
+}
+
+/* Reset the policy of a range to the task default; pages stay put. */
+static inline int unbind(void *addr, size_t len)
+{
+	return sys_mbind(addr, len, MPOL_DEFAULT, NULL, 0, 0);
+}
+
+/*
+ * Count the pages of [addr, addr + len) per node: counts[nid] += 1, and
+ * *other counts pages not present or in error.  0 on success.
+ */
+static inline int count_pages_per_node(void *addr, size_t len,
+				       long counts[NOMAD_MAX_NODES], long *other)
+{
+	unsigned long n = len / NOMAD_PAGE_SIZE, i;
+	void **pages = malloc(n * sizeof(void *));
+	int *status = malloc(n * sizeof(int));
+	int ret = -1;
+
+	if (!pages || !status)
+		goto out;
+	for (i = 0; i < n; i++)
+		pages[i] = (char *)addr + i * NOMAD_PAGE_SIZE;
+	if (sys_move_pages(0, n, pages, NULL, status, 0))
+		goto out;
+	memset(counts, 0, NOMAD_MAX_NODES * sizeof(long));
+	*other = 0;
+	for (i = 0; i < n; i++) {
+		if (status[i] >= 0 && status[i] < NOMAD_MAX_NODES)
+			counts[status[i]]++;
+		else
+			(*other)++;
+	}
+	ret = 0;
+out:
+	free(pages);
+	free(status);
+	return ret;
+}
+
+static inline long pages_on_node(void *addr, size_t len, int node)
+{
+	long counts[NOMAD_MAX_NODES], other;
+
+	if (count_pages_per_node(addr, len, counts, &other))
+		return -1;
+	return counts[node];
+}
+
+/* Touch every page of a buffer; returns a checksum so it is not elided. */
+static inline unsigned long read_pages(const void *addr, size_t len)
+{
+	const unsigned long *p = addr;
+	unsigned long sum = 0, i;
+
+	for (i = 0; i < len / sizeof(*p); i += NOMAD_PAGE_SIZE / sizeof(*p))
+		sum += p[i];
+	/* the loads must happen even when the caller ignores the sum */
+	__asm__ __volatile__("" : : "r"(sum) : "memory");
+	return sum;
+}
+
+/* NUMA-balancing debugfs knobs (CONFIG_SCHED_DEBUG); 0 on success. */
+static inline int numab_debugfs_set(const char *knob, long v)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/sched/numa_balancing/%s", knob);
+	return write_long(path, v);
+}
+
+/* Free memory of @node in KiB, or -1. */
+static inline long node_free_kb(int node)
+{
+	char path[128], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "MemFree:");
+
+		if (p) {
+			v = strtol(p + 8, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+#endif /* NOMAD_UTIL_H */
