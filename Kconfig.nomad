@@ -18,6 +18,19 @@ config NOMAD
 
 	  If unsure, say N.
 
+config NOMAD_ASYNC_PROMOTION
+	bool "Asynchronous promotion by kpromoted threads"
+	depends on NOMAD
+	default y
+	help
+	  With vm.nomad_async_promotion=1 and memory tiering enabled
+	  (kernel.numa_balancing bit 2), a NUMA hinting fault on a folio in
+	  a lower memory tier that mainline would promote only queues the
+	  folio; a kpromoted<nid> kernel thread of the target node migrates
+	  queued folios in batches.  The faulting task does not copy pages.
+
+	  If unsure, say Y.
+
 config NOMAD_KUNIT_TEST
 	bool "KUnit tests for NOMAD" if !KUNIT_ALL_TESTS
 	depends on NOMAD && KUNIT=y

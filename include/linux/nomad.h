@@ -26,6 +26,9 @@
 #include <linux/jump_label.h>
 #include <linux/types.h>
 
+struct folio;
+struct vm_area_struct;
+
 #ifdef CONFIG_NOMAD
 
 DECLARE_STATIC_KEY_FALSE(nomad_async_promotion_key);
@@ -80,5 +83,17 @@ static inline bool nomad_shadow_enabled(void)
 }
 
 #endif /* CONFIG_NOMAD */
+
+#ifdef CONFIG_NOMAD_ASYNC_PROMOTION
+bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
+			 int target_nid);
+#else
+static inline bool nomad_promote_queue(struct folio *folio,
+				       struct vm_area_struct *vma,
+				       int target_nid)
+{
+	return false;
+}
+#endif
 
 #endif /* _LINUX_NOMAD_H */

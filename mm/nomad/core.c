@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) "nomad: " fmt
 
+#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/jump_label.h>
 #include <linux/mutex.h>
@@ -23,6 +24,9 @@ DEFINE_STATIC_KEY_FALSE(nomad_shadow_key);
 
 /* Serialises knob writes and the work their apply hooks do. */
 DEFINE_MUTEX(nomad_knob_lock);
+
+/* /sys/kernel/debug/nomad/, for the pieces' state files. */
+struct dentry *nomad_debugfs_dir;
 
 /**
  * nomad_knob_handler - proc handler for a &struct nomad_knob sysctl.
@@ -86,7 +90,18 @@ static void nomad_set_key(struct static_key_false *key, bool on)
 
 static int nomad_async_promotion_apply(struct nomad_knob *knob, int new)
 {
+	if (!IS_ENABLED(CONFIG_NOMAD_ASYNC_PROMOTION) && new)
+		return -EOPNOTSUPP;
 	nomad_set_key(&nomad_async_promotion_key, new);
+	if (!new) {
+		/*
+		 * Fault paths that saw the key on run under the PTL, i.e. in
+		 * an RCU read-side section: once they are done, nothing can
+		 * be queued any more and the queues can be emptied.
+		 */
+		synchronize_rcu();
+		nomad_kpromoted_flush_all();
+	}
 	return 0;
 }
 
@@ -114,14 +129,6 @@ static struct nomad_knob nomad_shadow = {
 	.min = 0, .max = 1, .apply = nomad_shadow_apply,
 };
 
-#define NOMAD_KNOB(_name, _knob) {				\
-	.procname	= _name,				\
-	.data		= &(_knob),				\
-	.maxlen		= sizeof(struct nomad_knob),		\
-	.mode		= 0644,					\
-	.proc_handler	= nomad_knob_handler,			\
-}
-
 static struct ctl_table nomad_sysctls[] = {
 	NOMAD_KNOB("nomad_async_promotion", nomad_async_promotion),
 	NOMAD_KNOB("nomad_transactional_migration", nomad_tpm),
@@ -131,6 +138,7 @@ static struct ctl_table nomad_sysctls[] = {
 static int __init nomad_init(void)
 {
 	register_sysctl_init("vm", nomad_sysctls);
+	nomad_debugfs_dir = debugfs_create_dir("nomad", NULL);
 	return 0;
 }
 subsys_initcall(nomad_init);

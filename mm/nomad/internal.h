@@ -25,8 +25,25 @@ struct nomad_knob {
 };
 
 extern struct mutex nomad_knob_lock;
+extern struct dentry *nomad_debugfs_dir;
 
 int nomad_knob_handler(const struct ctl_table *table, int write,
 		       void *buffer, size_t *lenp, loff_t *ppos);
+
+#define NOMAD_KNOB(_name, _knob) {				\
+	.procname	= _name,				\
+	.data		= &(_knob),				\
+	.maxlen		= sizeof(struct nomad_knob),		\
+	.mode		= 0644,					\
+	.proc_handler	= nomad_knob_handler,			\
+}
+
+#ifdef CONFIG_NOMAD_ASYNC_PROMOTION
+void nomad_kpromoted_flush_all(void);
+#else
+static inline void nomad_kpromoted_flush_all(void)
+{
+}
+#endif
 
 #endif /* _MM_NOMAD_INTERNAL_H */
