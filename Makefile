@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 VARIANT ?= default
 
-.PHONY: all kernel selftests check run tree series clean distclean help deps
+.PHONY: all kernel selftests check run tree series clean distclean help deps faultlat
 
 all: kernel
 
@@ -45,3 +45,9 @@ clean:
 
 distclean:
 	rm -rf build
+
+# Hint-fault service time, mainline TPP vs asynchronous promotion (issue 3).
+faultlat:
+	@scripts/build kernel $(VARIANT) && scripts/build guest $(VARIANT) && \
+	scripts/vm-run --kernel build/bzImage-$(VARIANT) --timeout 900 \
+		--add build/guest/nomad_faultlat build/guest/faultlat.sh $(FAULTLAT_ARGS)

@@ -78,8 +78,8 @@ static int topo(void)
 	}
 	print_file("kernel.numa_balancing", "/proc/sys/kernel/numa_balancing");
 	print_file("numa/demotion_enabled", "/sys/kernel/mm/numa/demotion_enabled");
-	for (k = 0; k < NOMAD_ARRAY_SIZE(nomad_knobs); k++) {
-		knob_path(path, sizeof(path), nomad_knobs[k]);
+	for (k = 0; k < NOMAD_ARRAY_SIZE(nomad_switches); k++) {
+		knob_path(path, sizeof(path), nomad_switches[k]);
 		print_file(path + strlen("/proc/sys/"), path);
 	}
 	return 0;

@@ -14,7 +14,7 @@
 
 TEST(tpp_promotes_with_nomad_off)
 {
-	long pages = BUF_LEN / NOMAD_PAGE_SIZE, on_fast = 0, on_slow;
+	long pages = BUF_LEN / NOMAD_PAGE_SIZE, on_fast, on_slow;
 	long long promoted0, promoted1, nomad0, nomad1;
 	int fast, slow, ok;
 	long saved_nb;
@@ -23,7 +23,7 @@ TEST(tpp_promotes_with_nomad_off)
 
 	if (find_tier_nodes(&fast, &slow))
 		SKIP(return, "platform has no lower memory tier");
-	ASSERT_EQ(0, nomad_set_all_knobs(0));
+	ASSERT_EQ(0, nomad_set_switches(0));
 	saved_nb = read_long(NUMA_BALANCING, &ok);
 	ASSERT_TRUE(ok);
 
@@ -33,24 +33,12 @@ TEST(tpp_promotes_with_nomad_off)
 	on_slow = pages_on_node(buf, BUF_LEN, slow);
 	ASSERT_EQ(pages, on_slow) TH_LOG("only %ld of %ld pages on node %d", on_slow, pages, slow);
 
-	/* scan early and often so that the test is quick */
-	numab_debugfs_set("scan_delay_ms", 100);
-	numab_debugfs_set("scan_period_min_ms", 100);
-	numab_debugfs_set("scan_period_max_ms", 1000);
-
+	numab_fast_scan();
 	promoted0 = vmstat_get("pgpromote_success");
 	nomad0 = nomad_counters_sum();
 	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
 	t0 = now_sec();
-	while (now_sec() - t0 < TIMEOUT_SEC) {
-		int i;
-
-		for (i = 0; i < 20; i++)
-			read_pages(buf, BUF_LEN);
-		on_fast = pages_on_node(buf, BUF_LEN, fast);
-		if (on_fast >= pages * 9 / 10)
-			break;
-	}
+	on_fast = read_until_promoted(buf, BUF_LEN, fast, TIMEOUT_SEC);
 	write_long(NUMA_BALANCING, saved_nb);
 	promoted1 = vmstat_get("pgpromote_success");
 	nomad1 = nomad_counters_sum();

@@ -25,7 +25,7 @@
 #define NOMAD_PAGE_SIZE	4096UL
 #define NOMAD_MAX_NODES	64
 
-static const char * const nomad_knobs[] = {
+static const char * const nomad_switches[] = {
 	"nomad_async_promotion",
 	"nomad_transactional_migration",
 	"nomad_shadow",
@@ -114,14 +114,14 @@ static inline void knob_path(char *buf, size_t size, const char *knob)
 	snprintf(buf, size, "/proc/sys/vm/%s", knob);
 }
 
-/* Set every NOMAD knob to @v; 0 on success. */
-static inline int nomad_set_all_knobs(int v)
+/* Set every NOMAD on/off switch to @v; 0 on success. */
+static inline int nomad_set_switches(int v)
 {
 	char path[128];
 	size_t i;
 
-	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_knobs); i++) {
-		knob_path(path, sizeof(path), nomad_knobs[i]);
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_switches); i++) {
+		knob_path(path, sizeof(path), nomad_switches[i]);
 		if (write_long(path, v))
 			return -1;
 	}
@@ -347,6 +347,84 @@ static inline int numab_debugfs_set(const char *knob, long v)
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/sched/numa_balancing/%s", knob);
 	return write_long(path, v);
+}
+
+/* Scan early and often so that promotion tests finish quickly. */
+static inline void numab_fast_scan(void)
+{
+	numab_debugfs_set("scan_delay_ms", 100);
+	numab_debugfs_set("scan_period_min_ms", 100);
+	numab_debugfs_set("scan_period_max_ms", 1000);
+}
+
+/*
+ * Read every page of [buf, buf + len) repeatedly until at least 90 % of it
+ * is on @fast or @timeout seconds passed; returns the pages on @fast.
+ */
+static inline long read_until_promoted(char *buf, size_t len, int fast, double timeout)
+{
+	long pages = len / NOMAD_PAGE_SIZE, on_fast = 0;
+	double t0 = now_sec();
+	int i;
+
+	while (now_sec() - t0 < timeout) {
+		for (i = 0; i < 20; i++)
+			read_pages(buf, len);
+		on_fast = pages_on_node(buf, len, fast);
+		if (on_fast >= pages * 9 / 10)
+			break;
+	}
+	return on_fast;
+}
+
+#define NOMAD_TRACE "/sys/kernel/tracing"
+
+/* Switch the migrate:mm_migrate_pages trace event on (and clear) or off. */
+static inline int trace_migrations(int on)
+{
+	int fd;
+
+	if (on) {
+		/* opening the trace file with O_TRUNC clears the buffer */
+		fd = open(NOMAD_TRACE "/trace", O_WRONLY | O_TRUNC);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return write_file(NOMAD_TRACE "/events/migrate/mm_migrate_pages/enable",
+			  on ? "1" : "0");
+}
+
+/*
+ * Count NUMA-misplaced migrate_pages() calls in the trace buffer: those
+ * made by task @pid and those made by kpromoted threads.
+ */
+static inline int trace_count_misplaced(int pid, long *by_pid, long *by_kpromoted)
+{
+	char line[512];
+	FILE *f = fopen(NOMAD_TRACE "/trace", "r");
+
+	*by_pid = 0;
+	*by_kpromoted = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char task[64], *dash;
+
+		if (line[0] == '#' || !strstr(line, "reason=numa_misplaced"))
+			continue;
+		if (sscanf(line, " %63s", task) != 1)
+			continue;
+		dash = strrchr(task, '-');
+		if (!dash)
+			continue;
+		if (atoi(dash + 1) == pid)
+			(*by_pid)++;
+		if (!strncmp(task, "kpromoted", 9))
+			(*by_kpromoted)++;
+	}
+	fclose(f);
+	return 0;
 }
 
 /* Free memory of @node in KiB, or -1. */

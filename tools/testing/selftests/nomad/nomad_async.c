@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Asynchronous promotion (vm.nomad_async_promotion): kpromoted threads
+ * exist for the top tier, promote what the hinting faults queue, the
+ * faulting task itself never migrates, a full queue drops and counts,
+ * PMD-mapped THPs keep the mainline path, and switching the knob under
+ * load leaves no queued folio and no isolated page behind.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "nomad_util.h"
+
+#define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
+#define ASYNC		"/proc/sys/vm/nomad_async_promotion"
+#define QUEUE_MAX	"/proc/sys/vm/nomad_promote_queue_max"
+#define KPROMOTED_DBG	"/sys/kernel/debug/nomad/kpromoted"
+#define MIB		(1024UL * 1024)
+
+FIXTURE(async) {
+	int fast, slow;
+	long saved_nb, saved_qmax;
+};
+
+FIXTURE_SETUP(async)
+{
+	int ok;
+
+	if (find_tier_nodes(&self->fast, &self->slow))
+		SKIP(return, "platform has no lower memory tier");
+	self->saved_nb = read_long(NUMA_BALANCING, &ok);
+	ASSERT_TRUE(ok);
+	self->saved_qmax = read_long(QUEUE_MAX, &ok);
+	ASSERT_TRUE(ok) TH_LOG("%s missing", QUEUE_MAX);
+	ASSERT_EQ(0, nomad_set_switches(0));
+	numab_fast_scan();
+}
+
+FIXTURE_TEARDOWN(async)
+{
+	nomad_set_switches(0);
+	write_long(NUMA_BALANCING, self->saved_nb);
+	write_long(QUEUE_MAX, self->saved_qmax);
+	trace_migrations(0);
+}
+
+/* Is there a kernel thread called @name? */
+static int have_thread(const char *name)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	int found = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d)) && !found) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (read_file(path, comm, sizeof(comm)) > 0) {
+			comm[strcspn(comm, "\n")] = '\0';
+			found = !strcmp(comm, name);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Sum of the "queued" column of the kpromoted debugfs file, or -1. */
+static long queued_total(void)
+{
+	char buf[4096], *line;
+	long sum = 0;
+	int nid, n;
+
+	if (read_file(KPROMOTED_DBG, buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%d %d", &nid, &n) == 2)
+			sum += n;
+	return sum;
+}
+
+/* Map @len on the slow node and let the hinting faults promote it. */
+static long promote_buffer(struct __test_metadata *_metadata, int fast, int slow,
+			   size_t len, double timeout)
+{
+	char *buf = map_on_node(len, MPOL_BIND, slow, 0x6b);
+	long on_fast;
+
+	if (buf == MAP_FAILED)
+		return -1;
+	unbind(buf, len);
+	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
+	on_fast = read_until_promoted(buf, len, fast, timeout);
+	EXPECT_EQ(0x6b, buf[0]);
+	EXPECT_EQ(0x6b, buf[len - 1]);
+	munmap(buf, len);
+	return on_fast;
+}
+
+TEST_F(async, kpromoted_threads)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "kpromoted%d", self->fast);
+	EXPECT_TRUE(have_thread(name)) TH_LOG("no %s for top-tier node %d", name, self->fast);
+	snprintf(name, sizeof(name), "kpromoted%d", self->slow);
+	EXPECT_FALSE(have_thread(name)) TH_LOG("%s runs for lower-tier node %d",
+					       name, self->slow);
+	EXPECT_EQ(0, queued_total());
+}
+
+TEST_F(async, promotes_via_kpromoted)
+{
+	long long q0, s0, p0, q1, s1, p1;
+	size_t len = 64 * MIB;
+	long pages = len / NOMAD_PAGE_SIZE, on_fast;
+
+	ASSERT_EQ(0, write_long(ASYNC, 1));
+	q0 = vmstat_get("nomad_promote_queued");
+	s0 = vmstat_get("nomad_promote_success");
+	p0 = vmstat_get("pgpromote_success");
+	on_fast = promote_buffer(_metadata, self->fast, self->slow, len, 60);
+	q1 = vmstat_get("nomad_promote_queued");
+	s1 = vmstat_get("nomad_promote_success");
+	p1 = vmstat_get("pgpromote_success");
+	TH_LOG("%ld of %ld pages promoted; queued +%lld, by kpromoted +%lld, pgpromote +%lld",
+	       on_fast, pages, q1 - q0, s1 - s0, p1 - p0);
+	EXPECT_LE(pages * 9 / 10, on_fast);
+	EXPECT_LE(on_fast, q1 - q0);
+	EXPECT_LE(on_fast, s1 - s0);
+	/* mainline's accounting still sees the promotions */
+	EXPECT_LE(on_fast * 95 / 100, p1 - p0);
+}
+
+/*
+ * Who calls migrate_pages() for NUMA-misplaced folios?  With the knob on
+ * only kpromoted may; with it off the faulting task does (which shows the
+ * trace signal is real).
+ */
+TEST_F(async, faulting_task_does_not_migrate)
+{
+	size_t len = 16 * MIB;
+	int mode;
+
+	if (access(NOMAD_TRACE "/events/migrate/mm_migrate_pages/enable", W_OK))
+		SKIP(return, "no migrate:mm_migrate_pages trace event (tracefs)");
+	for (mode = 1; mode >= 0; mode--) {
+		long by_task, by_kpromoted;
+		int status;
+		pid_t pid;
+
+		ASSERT_EQ(0, write_long(ASYNC, mode));
+		ASSERT_EQ(0, trace_migrations(1));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			long on = promote_buffer(_metadata, self->fast, self->slow, len, 30);
+
+			_exit(on >= (long)(len / NOMAD_PAGE_SIZE * 9 / 10) ? 0 : 1);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_EQ(0, trace_migrations(0));
+		ASSERT_EQ(0, trace_count_misplaced(pid, &by_task, &by_kpromoted));
+		TH_LOG("async=%d: promoted %s; migrate_pages() by the task %ld, by kpromoted %ld",
+		       mode, WIFEXITED(status) && !WEXITSTATUS(status) ? "all" : "NOT all",
+		       by_task, by_kpromoted);
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		if (mode) {
+			EXPECT_EQ(0, by_task);
+			EXPECT_LT(0, by_kpromoted);
+		} else {
+			EXPECT_LT(0, by_task);
+			EXPECT_EQ(0, by_kpromoted);
+		}
+	}
+}
+
+TEST_F(async, full_queue_drops_and_counts)
+{
+	long long d0, q0, d1, q1;
+	long on_fast;
+
+	ASSERT_EQ(0, write_long(QUEUE_MAX, 1));
+	ASSERT_EQ(0, write_long(ASYNC, 1));
+	d0 = vmstat_get("nomad_promote_drop_full");
+	q0 = vmstat_get("nomad_promote_queued");
+	on_fast = promote_buffer(_metadata, self->fast, self->slow, 32 * MIB, 20);
+	d1 = vmstat_get("nomad_promote_drop_full");
+	q1 = vmstat_get("nomad_promote_queued");
+	TH_LOG("queue of 1: queued +%lld, dropped (full) +%lld, %ld pages promoted",
+	       q1 - q0, d1 - d0, on_fast);
+	EXPECT_LT(0, q1 - q0);
+	EXPECT_LT(0, d1 - d0);
+	EXPECT_GE(1, queued_total());
+}
+
+/* PMD-mapped THPs are promoted by the mainline fault path, not queued. */
+TEST_F(async, thp_keeps_mainline_path)
+{
+	size_t len = 32 * MIB, huge = 2 * MIB;
+	long long t0, q0, m0, t1, q1, m1;
+	long on_fast;
+	char *raw, *buf;
+
+	raw = mmap(NULL, len + huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	buf = (char *)(((unsigned long)raw + huge - 1) & ~(huge - 1));
+	if (madvise(buf, len, MADV_HUGEPAGE))
+		SKIP(return, "no transparent huge pages");
+	ASSERT_EQ(0, bind_to_node(buf, len, MPOL_BIND, self->slow));
+	t0 = vmstat_get("thp_fault_alloc");
+	memset(buf, 0x2d, len);
+	t1 = vmstat_get("thp_fault_alloc");
+	if (t1 - t0 < 8)
+		SKIP(return, "THP allocation on node %d failed", self->slow);
+	ASSERT_EQ(0, unbind(buf, len));
+
+	ASSERT_EQ(0, write_long(ASYNC, 1));
+	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
+	q0 = vmstat_get("nomad_promote_queued");
+	m0 = vmstat_get("thp_migration_success");
+	on_fast = read_until_promoted(buf, len, self->fast, 60);
+	q1 = vmstat_get("nomad_promote_queued");
+	m1 = vmstat_get("thp_migration_success");
+	TH_LOG("%lld THPs; %ld of %zu pages promoted; thp_migration_success +%lld, queued +%lld",
+	       t1 - t0, on_fast, len / NOMAD_PAGE_SIZE, m1 - m0, q1 - q0);
+	EXPECT_LE((long)(len / NOMAD_PAGE_SIZE * 9 / 10), on_fast);
+	EXPECT_LT(0, m1 - m0);
+	EXPECT_EQ(0, q1 - q0);
+	EXPECT_EQ(0x2d, buf[0]);
+	EXPECT_EQ(0x2d, buf[len - 1]);
+	munmap(raw, len + huge);
+}
+
+/*
+ * A child keeps pages bouncing: it reads and writes them while they are
+ * promoted, and moves them back to the slow node twice a second.  Every
+ * write is checked at the end.
+ */
+static int churn(int slow, double secs)
+{
+	size_t len = 32 * MIB, pages = len / NOMAD_PAGE_SIZE, i;
+	unsigned int round = 0;
+	void **addrs = malloc(pages * sizeof(void *));
+	int *nodes = malloc(pages * sizeof(int));
+	int *status = malloc(pages * sizeof(int));
+	double t0 = now_sec(), tmove = t0;
+	char *buf = map_on_node(len, MPOL_BIND, slow, 0);
+
+	if (buf == MAP_FAILED || !addrs || !nodes || !status || unbind(buf, len))
+		return 2;
+	for (i = 0; i < pages; i++) {
+		addrs[i] = buf + i * NOMAD_PAGE_SIZE;
+		nodes[i] = slow;
+		((unsigned int *)addrs[i])[1] = i;
+	}
+	while (now_sec() - t0 < secs) {
+		round++;
+		for (i = 0; i < pages; i++) {
+			unsigned int *p = (unsigned int *)(buf + i * NOMAD_PAGE_SIZE);
+
+			if (p[0] != round - 1 || p[1] != (unsigned int)i)
+				return 1;	/* a write was lost */
+			p[0] = round;
+			p[1] = i;
+		}
+		if (now_sec() > tmove) {
+			sys_move_pages(0, pages, addrs, nodes, status, 0);
+			tmove += 0.5;
+		}
+	}
+	return 0;
+}
+
+TEST_F(async, toggle_under_load_leaves_nothing)
+{
+	long long q0, q1, iso_anon, iso_file;
+	int status, toggles = 0;
+	double t0;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
+	q0 = vmstat_get("nomad_promote_queued");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(churn(self->slow, 8));
+	t0 = now_sec();
+	while (now_sec() - t0 < 7) {
+		ASSERT_EQ(0, write_long(ASYNC, toggles & 1 ? 0 : 1));
+		toggles++;
+		usleep(20000);
+	}
+	ASSERT_EQ(0, write_long(ASYNC, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	q1 = vmstat_get("nomad_promote_queued");
+
+	/* fold per-CPU counter deltas before looking at nr_isolated_* */
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	iso_anon = vmstat_get("nr_isolated_anon");
+	iso_file = vmstat_get("nr_isolated_file");
+	TH_LOG("%d toggles, queued +%lld; then queued %ld, nr_isolated_anon %lld, _file %lld",
+	       toggles, q1 - q0, queued_total(), iso_anon, iso_file);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("churn child: %s", WIFEXITED(status) && WEXITSTATUS(status) == 1 ?
+		       "lost a write" : "failed");
+	EXPECT_LT(0, q1 - q0);
+	EXPECT_EQ(0, queued_total());
+	EXPECT_EQ(0, iso_anon);
+	EXPECT_EQ(0, iso_file);
+}
+
+TEST_HARNESS_MAIN
