@@ -31,6 +31,20 @@ config NOMAD_ASYNC_PROMOTION
 
 	  If unsure, say Y.
 
+config NOMAD_TPM
+	bool "Transactional page migration"
+	depends on NOMAD
+	default y
+	help
+	  With vm.nomad_transactional_migration=1, promotions of small
+	  anonymous folios copy the folio while it stays mapped and
+	  usable; the migration commits only if nothing wrote to the
+	  folio during the copy, and aborts (the folio stays where it is,
+	  mapped as before) otherwise.  Applications never wait on a
+	  migration entry while the data is copied.
+
+	  If unsure, say Y.
+
 config NOMAD_KUNIT_TEST
 	bool "KUnit tests for NOMAD" if !KUNIT_ALL_TESTS
 	depends on NOMAD && KUNIT=y

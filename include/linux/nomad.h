@@ -24,6 +24,7 @@
 #define _LINUX_NOMAD_H
 
 #include <linux/jump_label.h>
+#include <linux/migrate_mode.h>
 #include <linux/types.h>
 
 struct folio;
@@ -93,6 +94,61 @@ static inline bool nomad_promote_queue(struct folio *folio,
 				       int target_nid)
 {
 	return false;
+}
+#endif
+
+/**
+ * enum nomad_tpm_result - Outcome of one transactional migration attempt.
+ * @NOMAD_TPM_COMMITTED: Nothing wrote to the folio during the copy: migrated.
+ * @NOMAD_TPM_ABORTED_DIRTY: The folio was written during the copy.
+ * @NOMAD_TPM_ABORTED_REF: Unexpected references (e.g. a new GUP pin).
+ * @NOMAD_TPM_FELL_BACK: Handed to classic migration (folio not eligible,
+ *			or retries exhausted with classic fallback on).
+ * @NOMAD_TPM_GAVE_UP: Retries exhausted, folio left where it is.
+ */
+enum nomad_tpm_result {
+	NOMAD_TPM_COMMITTED,
+	NOMAD_TPM_ABORTED_DIRTY,
+	NOMAD_TPM_ABORTED_REF,
+	NOMAD_TPM_FELL_BACK,
+	NOMAD_TPM_GAVE_UP,
+};
+
+#ifdef CONFIG_NOMAD_TPM
+int nomad_tpm_try(struct folio *src, struct folio *dst);
+void nomad_tpm_moved(struct folio *src, int rc);
+
+/**
+ * nomad_tpm_unmap - Unmap a folio for migration, transactionally if enabled.
+ * @src: The locked folio being migrated, still mapped.
+ * @dst: The locked destination folio.
+ * @reason: Why it is migrated.
+ *
+ * With vm.nomad_transactional_migration=1, promotions (MR_NUMA_MISPLACED)
+ * of eligible folios copy @src to @dst while @src stays mapped, then unmap
+ * @src (migration entries) and keep the result only if nothing wrote to it
+ * meanwhile.
+ *
+ * Return: 1 if @src is unmapped and @dst holds its data (the move must not
+ * copy again); 0 if nothing was done and the caller unmaps @src the classic
+ * way; a negative errno if the folio is to be left in place, mapped.
+ */
+static inline int nomad_tpm_unmap(struct folio *src, struct folio *dst,
+				  enum migrate_reason reason)
+{
+	if (!nomad_tpm_enabled() || reason != MR_NUMA_MISPLACED)
+		return 0;
+	return nomad_tpm_try(src, dst);
+}
+#else
+static inline int nomad_tpm_unmap(struct folio *src, struct folio *dst,
+				  enum migrate_reason reason)
+{
+	return 0;
+}
+
+static inline void nomad_tpm_moved(struct folio *src, int rc)
+{
 }
 #endif
 

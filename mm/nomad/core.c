@@ -107,6 +107,8 @@ static int nomad_async_promotion_apply(struct nomad_knob *knob, int new)
 
 static int nomad_tpm_apply(struct nomad_knob *knob, int new)
 {
+	if (!IS_ENABLED(CONFIG_NOMAD_TPM) && new)
+		return -EOPNOTSUPP;
 	nomad_set_key(&nomad_tpm_key, new);
 	return 0;
 }

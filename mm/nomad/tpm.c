@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NOMAD transactional page migration.
+ *
+ * Classic migration unmaps a folio (migration entries), copies it and maps
+ * the copy: a task touching the folio meanwhile waits for the whole copy.
+ * A transactional migration copies first, while the folio stays mapped:
+ *
+ *  1. clean: clear the folio's dirty flag, and the dirty bit of every PTE
+ *     mapping it, flushing the TLB, with an mmu notifier invalidation so
+ *     that secondary MMUs drop their mappings too;
+ *  2. copy the folio to the destination;
+ *  3. unmap it with migration entries; try_to_migrate() moves a dirty PTE
+ *     bit into the folio's dirty flag;
+ *  4. commit if the folio is fully unmapped, still clean and not pinned:
+ *     the migration core then moves it without copying again, and the
+ *     refcount check there catches references taken meanwhile.  Otherwise
+ *     abort: the migration entries are turned back into the old PTEs, and
+ *     the attempt is retried up to vm.nomad_tpm_max_retries times.
+ *
+ * Writes through the CPU page tables set a PTE dirty bit (the TLB no longer
+ * holds a dirty entry after step 1).  Writes through GUP either hold a
+ * reference at commit time or marked the folio dirty (FOLL_TOUCH, unpin
+ * with dirtying); secondary MMUs mark it dirty when step 3 invalidates
+ * them.  So no write can be lost.  The folio's dirty flag is free for this
+ * use because only anonymous, swap-backed folios outside the swap cache are
+ * migrated this way: for them it carries no information (reclaim marks
+ * them dirty when it adds them to the swap cache).  Large, KSM and
+ * maybe-pinned folios take the classic path.
+ */
+#define pr_fmt(fmt) "nomad: " fmt
+
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/nomad.h>
+#include <linux/rmap.h>
+#include <linux/sysctl.h>
+#include <linux/vmstat.h>
+
+#include "../internal.h"
+#include "internal.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/nomad.h>
+
+static struct nomad_knob nomad_tpm_max_retries = {
+	.val = 3, .min = 0, .max = 64,
+};
+
+static struct nomad_knob nomad_tpm_fallback = {
+	.val = 1, .min = 0, .max = 1,
+};
+
+static bool tpm_eligible(struct folio *folio)
+{
+	return folio_test_anon(folio) && !folio_test_ksm(folio) &&
+	       folio_test_swapbacked(folio) && !folio_test_swapcache(folio) &&
+	       !folio_test_large(folio) && !folio_maybe_dma_pinned(folio);
+}
+
+/*
+ * rmap_walk() callback: clear the dirty bit of every PTE mapping @folio.
+ * Sets *@arg and stops if a mapping cannot be cleaned this way.
+ */
+static bool tpm_clean_one(struct folio *folio, struct vm_area_struct *vma,
+			  unsigned long address, void *arg)
+{
+	DEFINE_FOLIO_VMA_WALK(pvmw, folio, vma, address, PVMW_SYNC);
+	struct mmu_notifier_range range;
+	bool *unsafe = arg;
+	pte_t entry;
+
+	/* a shadow-stack PTE is Write=0,Dirty=1: cleaning it changes its type */
+	if (vma->vm_flags & VM_SHADOW_STACK) {
+		*unsafe = true;
+		return false;
+	}
+
+	/* even for clean PTEs: secondary MMUs may map the folio writable */
+	mmu_notifier_range_init(&range, MMU_NOTIFY_PROTECTION_PAGE, 0,
+				vma->vm_mm, address, vma_address_end(&pvmw));
+	mmu_notifier_invalidate_range_start(&range);
+	while (page_vma_mapped_walk(&pvmw)) {
+		if (WARN_ON_ONCE(!pvmw.pte)) {	/* small folios only */
+			page_vma_mapped_walk_done(&pvmw);
+			break;
+		}
+		entry = ptep_get(pvmw.pte);
+		if (!pte_present(entry) || !pte_dirty(entry))
+			continue;
+		flush_cache_page(vma, pvmw.address, pte_pfn(entry));
+		entry = ptep_clear_flush(vma, pvmw.address, pvmw.pte);
+		set_pte_at(vma->vm_mm, pvmw.address, pvmw.pte, pte_mkclean(entry));
+	}
+	mmu_notifier_invalidate_range_end(&range);
+	return true;
+}
+
+/* Returns false if @folio has a mapping that cannot be cleaned. */
+static bool tpm_clean(struct folio *folio)
+{
+	bool unsafe = false;
+	struct rmap_walk_control rwc = {
+		.rmap_one = tpm_clean_one,
+		.arg = &unsafe,
+		.anon_lock = folio_lock_anon_vma_read,
+	};
+
+	/* first, so that a GUP write marking it dirty meanwhile is seen */
+	folio_clear_dirty(folio);
+	rmap_walk(folio, &rwc);
+	return !unsafe;
+}
+
+/* Count and trace the outcome of an attempt. */
+static void tpm_event(struct folio *folio, int attempt, enum nomad_tpm_result result)
+{
+	static const enum vm_event_item events[] = {
+		[NOMAD_TPM_COMMITTED] = NOMAD_TPM_COMMIT,
+		[NOMAD_TPM_ABORTED_DIRTY] = NOMAD_TPM_ABORT_DIRTY,
+		[NOMAD_TPM_ABORTED_REF] = NOMAD_TPM_ABORT_REF,
+		[NOMAD_TPM_FELL_BACK] = NOMAD_TPM_FALLBACK,
+	};
+
+	if (result < ARRAY_SIZE(events))
+		count_vm_event(events[result]);
+	trace_nomad_tpm(folio, attempt, result);
+}
+
+/**
+ * nomad_tpm_try - Copy a mapped folio, then unmap it if it stayed clean.
+ * @src: Locked source folio, mapped, with its anon_vma pinned by the caller.
+ * @dst: Locked destination folio.
+ *
+ * See nomad_tpm_unmap().
+ *
+ * Return: 1 if @src is unmapped by migration entries and @dst holds its
+ * data, 0 if the caller should migrate @src the classic way, -EBUSY if the
+ * folio is to be left where it is.
+ */
+int nomad_tpm_try(struct folio *src, struct folio *dst)
+{
+	int retries = READ_ONCE(nomad_tpm_max_retries.val);
+	int attempt;
+	bool dirty;
+
+	if (!tpm_eligible(src)) {
+		tpm_event(src, 0, NOMAD_TPM_FELL_BACK);
+		return 0;
+	}
+
+	for (attempt = 0; attempt <= retries; attempt++) {
+		count_vm_event(NOMAD_TPM_ATTEMPT);
+		/* on a memory error, let the classic path handle it */
+		if (!tpm_clean(src) || folio_mc_copy(dst, src)) {
+			tpm_event(src, attempt, NOMAD_TPM_FELL_BACK);
+			return 0;
+		}
+		try_to_migrate(src, 0);
+		dirty = folio_test_dirty(src);
+		if (!dirty && !folio_mapped(src) && !folio_maybe_dma_pinned(src))
+			return 1;	/* counted by nomad_tpm_moved() */
+
+		tpm_event(src, attempt, dirty ? NOMAD_TPM_ABORTED_DIRTY :
+						NOMAD_TPM_ABORTED_REF);
+		/* roll back: the old PTEs, with the dirty bits they gained */
+		remove_migration_ptes(src, src, 0);
+		if (!dirty)
+			break;	/* pinned or not unmappable: retrying won't help */
+	}
+
+	if (READ_ONCE(nomad_tpm_fallback.val)) {
+		tpm_event(src, attempt, NOMAD_TPM_FELL_BACK);
+		return 0;
+	}
+	tpm_event(src, attempt, NOMAD_TPM_GAVE_UP);
+	return -EBUSY;
+}
+
+/**
+ * nomad_tpm_moved - Account the move of a transactionally copied folio.
+ * @src: The source folio.
+ * @rc: Result of moving it: 0 if committed, or why not.
+ *
+ * The move fails when @src gained references after it was unmapped; the
+ * migration core then retries the move or maps @src back.
+ */
+void nomad_tpm_moved(struct folio *src, int rc)
+{
+	tpm_event(src, 0, rc ? NOMAD_TPM_ABORTED_REF : NOMAD_TPM_COMMITTED);
+}
+
+static struct ctl_table tpm_sysctls[] = {
+	NOMAD_KNOB("nomad_tpm_max_retries", nomad_tpm_max_retries),
+	NOMAD_KNOB("nomad_tpm_fallback", nomad_tpm_fallback),
+};
+
+static int __init nomad_tpm_init(void)
+{
+	register_sysctl_init("vm", tpm_sysctls);
+	return 0;
+}
+subsys_initcall(nomad_tpm_init);
