@@ -17,6 +17,8 @@ static const struct knob_range ranges[] = {
 	{ "nomad_transactional_migration", 0, 0, 1 },
 	{ "nomad_shadow", 0, 0, 1 },
 	{ "nomad_promote_queue_max", 16384, 1, 1 << 20 },
+	{ "nomad_tpm_max_retries", 3, 0, 64 },
+	{ "nomad_tpm_fallback", 1, 0, 1 },
 };
 
 static long knob_get(struct __test_metadata *_metadata, const char *name)

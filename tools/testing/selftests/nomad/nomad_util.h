@@ -285,6 +285,39 @@ static inline int unbind(void *addr, size_t len)
 	return sys_mbind(addr, len, MPOL_DEFAULT, NULL, 0, 0);
 }
 
+#define NOMAD_HUGE_SIZE	(2UL << 20)
+
+/*
+ * Map @len bytes of THP-backed anonymous memory on @node, fill it with @fill
+ * and reset its policy.  Returns the 2 MiB-aligned start, or NULL when the
+ * kernel has no THP or allocated fewer than @len / 4 MiB huge pages there.
+ * munmap() *@raw, *@raw_len when done.
+ */
+static inline char *thp_on_node(size_t len, int node, int fill, char **raw,
+				size_t *raw_len)
+{
+	long long thp0;
+	char *buf;
+
+	*raw_len = len + NOMAD_HUGE_SIZE;
+	*raw = mmap(NULL, *raw_len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*raw == MAP_FAILED)
+		return NULL;
+	buf = (char *)(((unsigned long)*raw + NOMAD_HUGE_SIZE - 1) & ~(NOMAD_HUGE_SIZE - 1));
+	if (madvise(buf, len, MADV_HUGEPAGE) || bind_to_node(buf, len, MPOL_BIND, node))
+		goto fail;
+	thp0 = vmstat_get("thp_fault_alloc");
+	memset(buf, fill, len);
+	if (vmstat_get("thp_fault_alloc") - thp0 < (long long)(len / (2 * NOMAD_HUGE_SIZE)) ||
+	    unbind(buf, len))
+		goto fail;
+	return buf;
+fail:
+	munmap(*raw, *raw_len);
+	return NULL;
+}
+
 /*
  * Count the pages of [addr, addr + len) per node: counts[nid] += 1, and
  * *other counts pages not present or in error.  0 on success.
@@ -314,6 +347,28 @@ static inline int count_pages_per_node(void *addr, size_t len,
 	ret = 0;
 out:
 	free(pages);
+	free(status);
+	return ret;
+}
+
+/* Move every page of [addr, addr + len) to @node; 0 on success. */
+static inline int move_to_node(void *addr, size_t len, int node)
+{
+	unsigned long n = len / NOMAD_PAGE_SIZE, i;
+	void **pages = malloc(n * sizeof(void *));
+	int *nodes = malloc(n * sizeof(int));
+	int *status = malloc(n * sizeof(int));
+	int ret = -1;
+
+	if (pages && nodes && status) {
+		for (i = 0; i < n; i++) {
+			pages[i] = (char *)addr + i * NOMAD_PAGE_SIZE;
+			nodes[i] = node;
+		}
+		ret = sys_move_pages(0, n, pages, nodes, status, 0) < 0 ? -1 : 0;
+	}
+	free(pages);
+	free(nodes);
 	free(status);
 	return ret;
 }
