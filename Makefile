@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 VARIANT ?= default
 
-.PHONY: all kernel selftests check run tree series clean distclean help deps faultlat
+.PHONY: all kernel selftests check check-debug run tree series series-check clean distclean help deps faultlat
 
 all: kernel
 
@@ -51,3 +51,12 @@ faultlat:
 	@scripts/build kernel $(VARIANT) && scripts/build guest $(VARIANT) && \
 	scripts/vm-run --kernel build/bzImage-$(VARIANT) --timeout 900 \
 		--add build/guest/nomad_faultlat build/guest/faultlat.sh $(FAULTLAT_ARGS)
+
+series:
+	@scripts/series
+
+series-check:
+	@scripts/series-check
+
+check-debug:
+	@scripts/check debug

@@ -2,10 +2,11 @@
 /*
  * Transactional migration (vm.nomad_transactional_migration): no write is
  * ever lost while pages written by several threads are promoted again and
- * again (and both commits and aborts happen); fork() during promotion is
- * safe; pinned pages are left alone; munmap, mprotect
- * and MADV_DONTNEED racing with migration are safe; large folios fall
- * back; with the knob off nothing is transactional.
+ * again (and both commits and aborts happen); folios mapped by two
+ * processes after fork() move for both; fork() during promotion is safe;
+ * pinned pages are left alone; munmap, mprotect and MADV_DONTNEED racing
+ * with migration are safe; large folios fall back; with the knob off
+ * nothing is transactional.
  */
 #include <linux/io_uring.h>
 #include <pthread.h>
@@ -184,6 +185,58 @@ TEST_F_TIMEOUT(tpm, no_lost_write_with_commits_and_aborts, 90)
 	EXPECT_EQ(0, bad);
 	EXPECT_LT(0, d.commit);
 	EXPECT_LT(0, d.abort_dirty);
+}
+
+/*
+ * Folios mapped by two processes: the scanner marks the parent's pages for
+ * hinting faults, then the parent forks, so the faults hit folios mapped
+ * twice; a transactional migration has to move both mappings.
+ */
+TEST_F_TIMEOUT(tpm, shared_after_fork, 90)
+{
+	size_t len = 8 * MIB, pages = len / NOMAD_PAGE_SIZE, i;
+	struct tpm_counts after, d;
+	long long upd0;
+	int status, go[2];
+	char *buf, spin[4096];
+	double t0;
+	pid_t pid;
+
+	buf = slow_buffer(self->slow, len, 0x42);
+	ASSERT_NE(MAP_FAILED, buf);
+	/* run (for scan ticks) without touching buf until it is marked */
+	upd0 = vmstat_get("numa_pte_updates");
+	t0 = now_sec();
+	while (vmstat_get("numa_pte_updates") - upd0 < (long long)pages && now_sec() - t0 < 20)
+		memset(spin, spin[1] + 1, sizeof(spin));
+	if (vmstat_get("numa_pte_updates") - upd0 < (long long)pages)
+		SKIP(return, "the NUMA scanner did not mark the buffer");
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char c;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		for (i = 0; i < len; i += 509)
+			if (buf[i] != 0x42)
+				_exit(1);
+		/* the child's mappings moved with the parent's */
+		_exit(pages_on_node(buf, len, self->fast) >= (long)pages * 9 / 10 ? 0 : 2);
+	}
+	read_until_promoted(buf, len, self->fast, 30);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	tpm_counts(&after);
+	tpm_delta(&d, &self->before, &after);
+	log_delta(_metadata, &d);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child: %s", WEXITSTATUS(status) == 1 ? "bad data" :
+		       WEXITSTATUS(status) == 2 ? "its pages were not promoted" : "failed");
+	EXPECT_LT(0, d.commit);
+	for (i = 0; i < len; i += 509)
+		ASSERT_EQ(0x42, buf[i]);
 }
 
 /*
