@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -237,6 +238,120 @@ TEST_F_TIMEOUT(tpm, shared_after_fork, 90)
 	EXPECT_LT(0, d.commit);
 	for (i = 0; i < len; i += 509)
 		ASSERT_EQ(0x42, buf[i]);
+}
+
+/* mlocked pages keep their mlock state across a transactional migration. */
+TEST_F(tpm, mlock_state_kept)
+{
+	size_t len = 4 * MIB, pages = len / NOMAD_PAGE_SIZE;
+	struct tpm_counts after, d;
+	long long mlock0, mlock1;
+	long on_fast;
+	char *buf;
+
+	buf = slow_buffer(self->slow, len, 0x6e);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mlock(buf, len)) TH_LOG("mlock: %s", strerror(errno));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	mlock0 = vmstat_get("nr_mlock");
+	tpm_counts(&self->before);
+	on_fast = read_until_promoted(buf, len, self->fast, 30);
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	mlock1 = vmstat_get("nr_mlock");
+	tpm_counts(&after);
+	tpm_delta(&d, &self->before, &after);
+	log_delta(_metadata, &d);
+	TH_LOG("%ld of %zu mlocked pages promoted; nr_mlock %lld -> %lld", on_fast, pages,
+	       mlock0, mlock1);
+	EXPECT_LE((long)pages * 9 / 10, on_fast);
+	EXPECT_LT(0, d.commit);
+	EXPECT_EQ(mlock0, mlock1);
+	EXPECT_EQ(0x6e, buf[len / 3]);
+	munlock(buf, len);
+}
+
+/* Bytes of anonymous memory on @node in a memory.numa_stat file, or -1. */
+static long long numa_stat_anon(const char *file, int node)
+{
+	char line[1024], key[16], *p;
+	long long v = -1;
+	FILE *f = fopen(file, "r");
+
+	snprintf(key, sizeof(key), " N%d=", node);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "anon ", 5))
+			continue;
+		p = strstr(line, key);
+		if (p)
+			v = strtoll(p + strlen(key), NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+struct memcg_result {
+	long long cur0, cur1, fast0, fast1, slow0, slow1;
+	long on_fast;
+};
+
+/*
+ * The memory cgroup charge follows the pages: the total stays, and the
+ * per-node split in memory.numa_stat moves from the slow to the fast node.
+ */
+TEST_F(tpm, memcg_charge_follows)
+{
+	const char *cg = "/sys/fs/cgroup/nomad_tpm";
+	long long len = 16 * MIB;
+	struct memcg_result r;
+	struct tpm_counts after, d;
+	char cur[128], numa[128];
+	int status, fds[2];
+	pid_t pid;
+
+	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
+	    (mkdir(cg, 0755) && errno != EEXIST))
+		SKIP(return, "no memory cgroup controller");
+	snprintf(cur, sizeof(cur), "%s/memory.current", cg);
+	snprintf(numa, sizeof(numa), "%s/memory.numa_stat", cg);
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char path[160];
+		int ok;
+		char *buf;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		if (write_file(path, "0"))
+			_exit(3);
+		buf = slow_buffer(self->slow, len, 0x5b);
+		if (buf == MAP_FAILED)
+			_exit(3);
+		r.cur0 = read_long(cur, &ok);
+		r.fast0 = numa_stat_anon(numa, self->fast);
+		r.slow0 = numa_stat_anon(numa, self->slow);
+		r.on_fast = read_until_promoted(buf, len, self->fast, 30);
+		sleep(3);	/* let the cgroup statistics flush */
+		r.cur1 = read_long(cur, &ok);
+		r.fast1 = numa_stat_anon(numa, self->fast);
+		r.slow1 = numa_stat_anon(numa, self->slow);
+		_exit(write(fds[1], &r, sizeof(r)) == sizeof(r) ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(r), read(fds[0], &r, sizeof(r)));
+	rmdir(cg);
+	tpm_counts(&after);
+	tpm_delta(&d, &self->before, &after);
+	log_delta(_metadata, &d);
+	TH_LOG("%ld pages promoted; memory.current %lld -> %lld", r.on_fast, r.cur0, r.cur1);
+	TH_LOG("anon bytes on node %d: %lld -> %lld, on node %d: %lld -> %lld",
+	       self->fast, r.fast0, r.fast1, self->slow, r.slow0, r.slow1);
+	EXPECT_LT(0, d.commit);
+	EXPECT_LT(llabs(r.cur1 - r.cur0), len / 4);
+	EXPECT_LE(len / 2, r.fast1 - r.fast0);
+	EXPECT_LE(len / 2, r.slow0 - r.slow1);
 }
 
 /*
