@@ -28,7 +28,6 @@
  * them dirty when it adds them to the swap cache).  Large, KSM and
  * maybe-pinned folios take the classic path.
  */
-#define pr_fmt(fmt) "nomad: " fmt
 
 #include <linux/migrate.h>
 #include <linux/mm.h>
