@@ -16,7 +16,6 @@
 #define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 #define ASYNC		"/proc/sys/vm/nomad_async_promotion"
 #define QUEUE_MAX	"/proc/sys/vm/nomad_promote_queue_max"
-#define KPROMOTED_DBG	"/sys/kernel/debug/nomad/kpromoted"
 #define MIB		(1024UL * 1024)
 
 FIXTURE(async) {
@@ -68,21 +67,6 @@ static int have_thread(const char *name)
 	return found;
 }
 
-/* Sum of the "queued" column of the kpromoted debugfs file, or -1. */
-static long queued_total(void)
-{
-	char buf[4096], *line;
-	long sum = 0;
-	int nid, n;
-
-	if (read_file(KPROMOTED_DBG, buf, sizeof(buf)) <= 0)
-		return -1;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-		if (sscanf(line, "%d %d", &nid, &n) == 2)
-			sum += n;
-	return sum;
-}
-
 /* Map @len on the slow node and let the hinting faults promote it. */
 static long promote_buffer(struct __test_metadata *_metadata, int fast, int slow,
 			   size_t len, double timeout)
@@ -110,7 +94,7 @@ TEST_F(async, kpromoted_threads)
 	snprintf(name, sizeof(name), "kpromoted%d", self->slow);
 	EXPECT_FALSE(have_thread(name)) TH_LOG("%s runs for lower-tier node %d",
 					       name, self->slow);
-	EXPECT_EQ(0, queued_total());
+	EXPECT_EQ(0, kpromoted_queued());
 }
 
 TEST_F(async, promotes_via_kpromoted)
@@ -195,7 +179,7 @@ TEST_F(async, full_queue_drops_and_counts)
 	       q1 - q0, d1 - d0, on_fast);
 	EXPECT_LT(0, q1 - q0);
 	EXPECT_LT(0, d1 - d0);
-	EXPECT_GE(1, queued_total());
+	EXPECT_GE(1, kpromoted_queued());
 }
 
 /* PMD-mapped THPs are promoted by the mainline fault path, not queued. */
@@ -289,12 +273,12 @@ TEST_F(async, toggle_under_load_leaves_nothing)
 	iso_anon = vmstat_get("nr_isolated_anon");
 	iso_file = vmstat_get("nr_isolated_file");
 	TH_LOG("%d toggles, queued +%lld; then queued %ld, nr_isolated_anon %lld, _file %lld",
-	       toggles, q1 - q0, queued_total(), iso_anon, iso_file);
+	       toggles, q1 - q0, kpromoted_queued(), iso_anon, iso_file);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("churn child: %s", WIFEXITED(status) && WEXITSTATUS(status) == 1 ?
 		       "lost a write" : "failed");
 	EXPECT_LT(0, q1 - q0);
-	EXPECT_EQ(0, queued_total());
+	EXPECT_EQ(0, kpromoted_queued());
 	EXPECT_EQ(0, iso_anon);
 	EXPECT_EQ(0, iso_file);
 }

@@ -482,6 +482,21 @@ static inline int trace_count_misplaced(int pid, long *by_pid, long *by_kpromote
 	return 0;
 }
 
+/* Folios queued for kpromoted on all nodes (debugfs), or -1. */
+static inline long kpromoted_queued(void)
+{
+	char buf[4096], *line;
+	long sum = 0;
+	int nid, n;
+
+	if (read_file("/sys/kernel/debug/nomad/kpromoted", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%d %d", &nid, &n) == 2)
+			sum += n;
+	return sum;
+}
+
 /* Free memory of @node in KiB, or -1. */
 static inline long node_free_kb(int node)
 {
