@@ -14,20 +14,6 @@
 
 #define MIB (1024UL * 1024)
 
-struct knob {
-	const char *name;
-	long min, max, def;
-};
-
-static const struct knob knobs[] = {
-	{ "nomad_async_promotion", 0, 1, 0 },
-	{ "nomad_transactional_migration", 0, 1, 0 },
-	{ "nomad_shadow", 0, 1, 0 },
-	{ "nomad_promote_queue_max", 1, 1 << 20, 16384 },
-	{ "nomad_tpm_max_retries", 0, 64, 3 },
-	{ "nomad_tpm_fallback", 0, 1, 1 },
-};
-
 /* Reads, writes and moves pages back to the slow node until killed. */
 static void workload(int slow)
 {
@@ -50,7 +36,7 @@ static void workload(int slow)
 }
 
 /* Fill @buf with one fuzz input for @k; returns 1 if it is valid. */
-static int fuzz_input(const struct knob *k, char *buf, size_t size, unsigned int *seed)
+static int fuzz_input(const struct nomad_knob_range *k, char *buf, size_t size, unsigned int *seed)
 {
 	static const char * const garbage[] = {
 		"", "\n", " ", "abc", "1abc", "1 1", "1.0", "1e3",
@@ -61,13 +47,13 @@ static int fuzz_input(const struct knob *k, char *buf, size_t size, unsigned int
 
 	switch (rand_r(seed) % 4) {
 	case 0:	/* in range */
-		v = k->min + rand_r(seed) % (k->max - k->min + 1);
+		v = k->min + rand_r(seed) % (k->max - k->min + 1L);
 		snprintf(buf, size, rand_r(seed) % 2 ? "%ld\n" : "%ld", v);
 		return 1;
 	case 1:	/* boundaries, both sides */
 		v = rand_r(seed) % 4;
 		snprintf(buf, size, "%ld", v == 0 ? k->min : v == 1 ? k->max :
-					   v == 2 ? k->min - 1 : k->max + 1);
+					   v == 2 ? k->min - 1L : k->max + 1L);
 		return v < 2;
 	case 2:	/* random bytes, never a plain number */
 		v = 1 + rand_r(seed) % (size - 2);
@@ -104,7 +90,8 @@ TEST(fuzz_knobs_under_load)
 
 	t0 = now_sec();
 	while (now_sec() - t0 < 10) {
-		const struct knob *k = &knobs[rand_r(&seed) % NOMAD_ARRAY_SIZE(knobs)];
+		size_t which = rand_r(&seed) % NOMAD_ARRAY_SIZE(nomad_knob_ranges);
+		const struct nomad_knob_range *k = &nomad_knob_ranges[which];
 		int valid = fuzz_input(k, in, sizeof(in), &seed);
 		long before, after;
 		int rc;
@@ -125,9 +112,9 @@ TEST(fuzz_knobs_under_load)
 	}
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	for (i = 0; i < NOMAD_ARRAY_SIZE(knobs); i++) {
-		knob_path(path, sizeof(path), knobs[i].name);
-		EXPECT_EQ(0, write_long(path, knobs[i].def));
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_knob_ranges); i++) {
+		knob_path(path, sizeof(path), nomad_knob_ranges[i].name);
+		EXPECT_EQ(0, write_long(path, nomad_knob_ranges[i].def));
 	}
 	write_long("/proc/sys/kernel/numa_balancing", saved_nb);
 	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));

@@ -7,20 +7,6 @@
 #include "../kselftest_harness.h"
 #include "nomad_util.h"
 
-struct knob_range {
-	const char *name;
-	int def, min, max;
-};
-
-static const struct knob_range ranges[] = {
-	{ "nomad_async_promotion", 0, 0, 1 },
-	{ "nomad_transactional_migration", 0, 0, 1 },
-	{ "nomad_shadow", 0, 0, 1 },
-	{ "nomad_promote_queue_max", 16384, 1, 1 << 20 },
-	{ "nomad_tpm_max_retries", 3, 0, 64 },
-	{ "nomad_tpm_fallback", 1, 0, 1 },
-};
-
 static long knob_get(struct __test_metadata *_metadata, const char *name)
 {
 	char path[128];
@@ -39,10 +25,10 @@ TEST(switches_are_knobs)
 	size_t i, j;
 
 	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_switches); i++) {
-		for (j = 0; j < NOMAD_ARRAY_SIZE(ranges); j++)
-			if (!strcmp(ranges[j].name, nomad_switches[i]))
+		for (j = 0; j < NOMAD_ARRAY_SIZE(nomad_knob_ranges); j++)
+			if (!strcmp(nomad_knob_ranges[j].name, nomad_switches[i]))
 				break;
-		EXPECT_LT(j, NOMAD_ARRAY_SIZE(ranges)) TH_LOG("%s", nomad_switches[i]);
+		EXPECT_LT(j, NOMAD_ARRAY_SIZE(nomad_knob_ranges)) TH_LOG("%s", nomad_switches[i]);
 	}
 }
 
@@ -51,11 +37,11 @@ TEST(knobs_exist_with_defaults)
 	char path[128];
 	size_t i;
 
-	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
-		knob_path(path, sizeof(path), ranges[i].name);
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_knob_ranges); i++) {
+		knob_path(path, sizeof(path), nomad_knob_ranges[i].name);
 		ASSERT_EQ(0, access(path, R_OK | W_OK)) TH_LOG("%s: %s", path, strerror(errno));
-		EXPECT_EQ(ranges[i].def, knob_get(_metadata, ranges[i].name))
-			TH_LOG("%s is not at its boot default", ranges[i].name);
+		EXPECT_EQ(nomad_knob_ranges[i].def, knob_get(_metadata, nomad_knob_ranges[i].name))
+			TH_LOG("%s is not at its boot default", nomad_knob_ranges[i].name);
 	}
 }
 
@@ -65,21 +51,21 @@ TEST(knobs_accept_valid_values)
 	size_t i;
 	int v;
 
-	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
-		knob_path(path, sizeof(path), ranges[i].name);
-		const int vals[] = { ranges[i].max, ranges[i].min,
-				     (ranges[i].min + ranges[i].max) / 2 };
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_knob_ranges); i++) {
+		knob_path(path, sizeof(path), nomad_knob_ranges[i].name);
+		const int vals[] = { nomad_knob_ranges[i].max, nomad_knob_ranges[i].min,
+				     (nomad_knob_ranges[i].min + nomad_knob_ranges[i].max) / 2 };
 		size_t k;
 
 		for (k = 0; k < NOMAD_ARRAY_SIZE(vals); k++) {
 			v = vals[k];
 			EXPECT_EQ(0, write_long(path, v)) TH_LOG("%s <- %d", path, v);
-			EXPECT_EQ(v, knob_get(_metadata, ranges[i].name));
+			EXPECT_EQ(v, knob_get(_metadata, nomad_knob_ranges[i].name));
 		}
 		/* with a trailing newline, as echo writes it */
 		EXPECT_EQ(0, write_file(path, "1\n"));
-		EXPECT_EQ(1, knob_get(_metadata, ranges[i].name));
-		ASSERT_EQ(0, write_long(path, ranges[i].def));
+		EXPECT_EQ(1, knob_get(_metadata, nomad_knob_ranges[i].name));
+		ASSERT_EQ(0, write_long(path, nomad_knob_ranges[i].def));
 	}
 }
 
@@ -92,8 +78,8 @@ TEST(knobs_reject_invalid_input)
 	char path[128], big[32];
 	size_t i, j;
 
-	for (i = 0; i < NOMAD_ARRAY_SIZE(ranges); i++) {
-		const struct knob_range *r = &ranges[i];
+	for (i = 0; i < NOMAD_ARRAY_SIZE(nomad_knob_ranges); i++) {
+		const struct nomad_knob_range *r = &nomad_knob_ranges[i];
 
 		knob_path(path, sizeof(path), r->name);
 		/* a non-default value, so "unchanged" is visible */

@@ -31,6 +31,21 @@ static const char * const nomad_switches[] = {
 	"nomad_shadow",
 };
 
+/* Every NOMAD sysctl with its boot default and valid range. */
+struct nomad_knob_range {
+	const char *name;
+	int def, min, max;
+};
+
+static const struct nomad_knob_range nomad_knob_ranges[] = {
+	{ "nomad_async_promotion", 0, 0, 1 },
+	{ "nomad_transactional_migration", 0, 0, 1 },
+	{ "nomad_shadow", 0, 0, 1 },
+	{ "nomad_promote_queue_max", 16384, 1, 1 << 20 },
+	{ "nomad_tpm_max_retries", 3, 0, 64 },
+	{ "nomad_tpm_fallback", 1, 0, 1 },
+};
+
 static const char * const nomad_counters[] = {
 	"nomad_promote_queued", "nomad_promote_drop_full",
 	"nomad_promote_drop_dup", "nomad_promote_drop_stale",
