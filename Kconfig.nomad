@@ -45,6 +45,20 @@ config NOMAD_TPM
 
 	  If unsure, say Y.
 
+config NOMAD_SHADOW
+	bool "Page shadowing"
+	depends on NOMAD
+	default y
+	help
+	  With vm.nomad_shadow=1, the slow-tier copy of a promoted small
+	  anonymous folio is kept as a shadow of the new folio, which is
+	  mapped read-only until its first write drops the shadow.
+	  Demoting a folio that still has its shadow only remaps it to
+	  the shadow: no copy.  Shadows are freed first when their node
+	  runs short of memory.
+
+	  If unsure, say Y.
+
 config NOMAD_KUNIT_TEST
 	bool "KUnit tests for NOMAD" if !KUNIT_ALL_TESTS
 	depends on NOMAD && KUNIT=y

@@ -115,8 +115,7 @@ static int nomad_tpm_apply(struct nomad_knob *knob, int new)
 
 static int nomad_shadow_apply(struct nomad_knob *knob, int new)
 {
-	nomad_set_key(&nomad_shadow_key, new);
-	return 0;
+	return nomad_shadow_switch(new);
 }
 
 static struct nomad_knob nomad_async_promotion = {

@@ -46,4 +46,13 @@ static inline void nomad_kpromoted_flush_all(void)
 }
 #endif
 
+#ifdef CONFIG_NOMAD_SHADOW
+int nomad_shadow_switch(bool on);
+#else
+static inline int nomad_shadow_switch(bool on)
+{
+	return on ? -EOPNOTSUPP : 0;
+}
+#endif
+
 #endif /* _MM_NOMAD_INTERNAL_H */
