@@ -288,6 +288,9 @@ bool nomad_shadow_adopt(struct folio *src)
 		sh_unlink(master, page);
 	} else {
 		shadow_strip(src);
+		/* unlock before it is listed: from then on it may be freed */
+		folio_unlock(src);
+		locked = false;
 		sh_set(page, v | NOMAD_SHADOW_LISTED);
 		list_add(&src->lru, &sn->list);
 		sh_count(page, 1);
