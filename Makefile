@@ -4,13 +4,14 @@
 #
 #   make check     build everything, boot the guest, run every test
 #   make run       build if needed, boot, show the tiers and a short demo
+#   make bench     all workloads x all modes, both clocks; table + plots
 #
 # See README.md.
 
 SHELL := /bin/bash
 VARIANT ?= default
 
-.PHONY: all kernel selftests check check-debug run tree series series-check clean distclean help deps faultlat
+.PHONY: all kernel selftests check check-debug run tree series series-check clean distclean help deps faultlat bench
 
 all: kernel
 
@@ -51,6 +52,9 @@ faultlat:
 	@scripts/build kernel $(VARIANT) && scripts/build guest $(VARIANT) && \
 	scripts/vm-run --kernel build/bzImage-$(VARIANT) --timeout 900 \
 		--add build/guest/nomad_faultlat build/guest/faultlat.sh $(FAULTLAT_ARGS)
+
+bench:
+	@scripts/bench
 
 series:
 	@scripts/series

@@ -238,11 +238,12 @@ TEST_F_TIMEOUT(faults, demotion_target_allocation_fails, 180)
 	       dem1 - dem0, remap1 - remap0, on_slow, self->slow);
 	EXPECT_LT(0, remap1 - remap0);
 	/*
-	 * Demotions that copy cannot allocate: what reclaim counts as
-	 * demoted is remaps, plus folios that were freed while isolated
-	 * (the hog exits meanwhile), which migration counts as done.
+	 * Demotions that copy cannot allocate: every page of ours that
+	 * reached the slow node went there by a remap.  (The total that
+	 * reclaim counts as demoted is logged but not checked: it also
+	 * counts folios freed while isolated, as the hog exits.)
 	 */
-	EXPECT_LE(dem1 - dem0, (remap1 - remap0) * 11 / 10);
+	EXPECT_LE(on_slow, remap1 - remap0);
 	EXPECT_EQ(0, bad_pages(buf, 2 * BUF_LEN));
 	munmap(buf, 2 * BUF_LEN);
 	expect_clean(_metadata);

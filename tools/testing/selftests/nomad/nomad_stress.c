@@ -428,9 +428,12 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	EXPECT_EQ(0, vmstat_get("nr_isolated_file"));
 	EXPECT_EQ(0, kpromoted_queued());
 	EXPECT_EQ(0, vmstat_get("nr_nomad_shadow"));
-	/* within 16 MiB per node (page tables, slab, per-CPU caches) */
-	EXPECT_GE(4096, free0[0] - free1[0]);
-	EXPECT_GE(4096, free0[1] - free1[1]);
+	/*
+	 * Within 32 MiB per node: page tables, slab and per-CPU caches, and
+	 * on a KASAN kernel the quarantine of freed objects.
+	 */
+	EXPECT_GE(8192, free0[0] - free1[0]);
+	EXPECT_GE(8192, free0[1] - free1[1]);
 }
 
 TEST_HARNESS_MAIN
