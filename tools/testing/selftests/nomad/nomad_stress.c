@@ -36,11 +36,12 @@ struct stats {
 
 struct worker {
 	int id, proc;
+	int *go;		/* set when every thread exists */
 	char *base, *alt;	/* region, and the other address for mremap */
 	uint32_t gen[NPAGES];	/* 0: the page reads as zeroes */
 	unsigned int seed;
 	struct stats *st;
-	volatile int *stop;
+	int *stop;		/* read with __atomic_load_n() */
 };
 
 static inline uint64_t word(int id, size_t i, uint32_t gen)
@@ -145,6 +146,10 @@ static void churn(struct worker *w)
 			return;
 		}
 		w->st->moves++;
+		/* keep the old place reserved: MREMAP_FIXED will replace it */
+		if (mmap(w->base, REGION, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_FIXED | MAP_NORESERVE, -1, 0) != w->base)
+			w->st->bad_pages++;
 		w->alt = w->base;
 		w->base = p;
 		break;
@@ -167,7 +172,7 @@ static void run_worker(struct worker *w)
 	pid_t pid;
 	size_t i;
 
-	while (!*w->stop) {
+	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
 		int op = rand_r(&w->seed) % 100;
 
 		i = rand_r(&w->seed) % NPAGES;
@@ -191,13 +196,21 @@ static void run_worker(struct worker *w)
 
 static void *thread_fn(void *arg)
 {
-	run_worker(arg);
+	struct worker *w = arg;
+
+	/*
+	 * Wait until every thread (and its stack) exists: a stack must not
+	 * land in the hole an mremap() leaves for a moment.
+	 */
+	while (!__atomic_load_n(w->go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	run_worker(w);
 	return NULL;
 }
 
 /* Map the region on the slow node (so that it must be promoted) and fill it. */
 static int setup_worker(struct worker *w, int id, int slow, struct stats *st,
-			volatile int *stop)
+			int *stop)
 {
 	char *two = mmap(NULL, 2 * REGION, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -222,7 +235,7 @@ static int setup_worker(struct worker *w, int id, int slow, struct stats *st,
 }
 
 struct toggler {
-	volatile int *stop;
+	int *stop;
 	long toggles;
 };
 
@@ -233,7 +246,7 @@ static void *toggler_fn(void *arg)
 	unsigned int seed = 7;
 	char path[128];
 
-	while (!*t->stop) {
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
 		size_t k = rand_r(&seed) % NOMAD_ARRAY_SIZE(nomad_knob_ranges);
 		const struct nomad_knob_range *r = &nomad_knob_ranges[k];
 		long v = r->min + rand_r(&seed) % (r->max - r->min + 1L);
@@ -304,7 +317,7 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	struct toggler tog = { 0 };
 	pthread_t th[NTHREADS], tt;
 	long free0[2], free1[2], saved_nb, hog_len;
-	volatile int *stop;
+	int *stop, go = 0;
 	char saved_demotion[16] = "", *hog;
 	int fast, slow, ok, i, status;
 	pid_t pids[NPROCS];
@@ -323,7 +336,7 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	st = mmap(NULL, (NTHREADS + NPROCS) * sizeof(*st) + sizeof(int),
 		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, st);
-	stop = (volatile int *)(st + NTHREADS + NPROCS);
+	stop = (int *)(st + NTHREADS + NPROCS);
 	w = mmap(NULL, (NTHREADS + NPROCS) * sizeof(*w), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, w);
@@ -362,15 +375,18 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 			_exit(0);
 		}
 	}
-	for (i = 0; i < NTHREADS; i++)
-		ASSERT_EQ(0, pthread_create(&th[i], NULL, thread_fn, &w[i]));
 	tog.stop = stop;
 	ASSERT_EQ(0, pthread_create(&tt, NULL, toggler_fn, &tog));
+	for (i = 0; i < NTHREADS; i++) {
+		w[i].go = &go;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, thread_fn, &w[i]));
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
 
 	t0 = now_sec();
 	while (now_sec() - t0 < SECONDS)
 		usleep(200000);
-	*stop = 1;
+	__atomic_store_n(stop, 1, __ATOMIC_RELAXED);
 	pthread_join(tt, NULL);
 	for (i = 0; i < NTHREADS; i++)
 		pthread_join(th[i], NULL);
@@ -393,11 +409,11 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 		sum.bad_pages += st[i].bad_pages;
 		sum.bad_words += st[i].bad_words;
 	}
-	TH_LOG("%d s, %d threads + %d procs: %ld ops (%ld writes, %ld checks, %ld churn, %ld forks)",
+	TH_LOG("%d s, %d threads + %d procs: %ld ops (%ld writes, %ld checks, %ld churn, %ld fork)",
 	       SECONDS, NTHREADS, NPROCS, sum.ops, sum.writes, sum.verifies, sum.churn,
 	       sum.forks);
 	TH_LOG("%ld mremap moves, %ld knob writes", sum.moves, tog.toggles);
-	TH_LOG("promoted %lld (async %lld), demoted %lld, tpm %lld/%lld aborts, shadows %lld, remaps %lld",
+	TH_LOG("promoted %lld (async %lld), demoted %lld, tpm %lld/%lld abort, shadow %lld/%lld",
 	       c1[0] - c0[0], c1[7] - c0[7], c1[1] - c0[1] + c1[2] - c0[2],
 	       c1[3] - c0[3], c1[4] - c0[4], c1[5] - c0[5], c1[6] - c0[6]);
 	TH_LOG("hint faults %lld, promotion candidates %lld", c1[8] - c0[8], c1[9] - c0[9]);
