@@ -262,27 +262,6 @@ static void *toggler_fn(void *arg)
 	return NULL;
 }
 
-/* Free pages of @node, including those cached in per-CPU lists. */
-static long node_free_pages(int node)
-{
-	char line[256];
-	int cur = -1;
-	long v, free = 0;
-	FILE *f = fopen("/proc/zoneinfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Node %d,", &cur) == 1)
-			continue;
-		if (cur == node && (sscanf(line, " pages free %ld", &v) == 1 ||
-				    sscanf(line, " count: %ld", &v) == 1))
-			free += v;
-	}
-	fclose(f);
-	return free;
-}
-
 FIXTURE(stress) {
 	int unused;
 };
@@ -316,7 +295,7 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	struct stats *st, sum = { 0 };
 	struct toggler tog = { 0 };
 	pthread_t th[NTHREADS], tt;
-	long free0[2], free1[2], saved_nb, hog_len;
+	long free0[2], free1[2], min, saved_nb, hog_len;
 	int *stop, go = 0;
 	char saved_demotion[16] = "", *hog;
 	int fast, slow, ok, i, status;
@@ -330,8 +309,8 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	ASSERT_LT(0, read_file(DEMOTION, saved_demotion, sizeof(saved_demotion)));
 	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
 	ASSERT_EQ(0, vmstat_get("nr_isolated_anon"));
-	free0[0] = node_free_pages(fast);
-	free0[1] = node_free_pages(slow);
+	ASSERT_EQ(0, node_pages(fast, &free0[0], &min));
+	ASSERT_EQ(0, node_pages(slow, &free0[1], &min));
 
 	st = mmap(NULL, (NTHREADS + NPROCS) * sizeof(*st) + sizeof(int),
 		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -433,8 +412,8 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	write_file(DEMOTION, saved_demotion);
 	usleep(500000);
 	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
-	free1[0] = node_free_pages(fast);
-	free1[1] = node_free_pages(slow);
+	ASSERT_EQ(0, node_pages(fast, &free1[0], &min));
+	ASSERT_EQ(0, node_pages(slow, &free1[1], &min));
 	TH_LOG("after: isolated anon %lld file %lld, queued %ld, shadows %lld",
 	       vmstat_get("nr_isolated_anon"), vmstat_get("nr_isolated_file"),
 	       kpromoted_queued(), vmstat_get("nr_nomad_shadow"));

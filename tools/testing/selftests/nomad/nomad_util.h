@@ -535,4 +535,34 @@ static inline long node_free_kb(int node)
 	return v;
 }
 
+/*
+ * Free pages of @node from /proc/zoneinfo, counting those cached in the
+ * per-CPU lists (MemFree does not), and its min watermark.  0 on success.
+ */
+static inline int node_pages(int node, long *free, long *min)
+{
+	char line[256];
+	int cur = -1;
+	long v;
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return -1;
+	*free = 0;
+	*min = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &cur) == 1)
+			continue;
+		if (cur != node)
+			continue;
+		if (sscanf(line, " pages free %ld", &v) == 1 ||
+		    sscanf(line, " count: %ld", &v) == 1)
+			*free += v;
+		else if (sscanf(line, " min %ld", &v) == 1)
+			*min += v;
+	}
+	fclose(f);
+	return 0;
+}
+
 #endif /* NOMAD_UTIL_H */
