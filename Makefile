@@ -3,7 +3,8 @@
 # NOMAD non-exclusive memory tiering for Linux 6.12: build, boot, test.
 #
 #   make check     build everything, boot the guest, run every test
-#   make run       build if needed, boot, show the tiers and a short demo
+#   make run       build if needed, boot, show the tiers, a short demo and
+#                  a short benchmark (TPP vs NOMAD modes, a few minutes)
 #   make bench     all workloads x all modes, both clocks; table + plots
 #
 # See README.md.
@@ -39,7 +40,7 @@ check:
 	@scripts/check $(VARIANT)
 
 run:
-	@scripts/demo $(VARIANT)
+	@scripts/demo $(VARIANT) && VARIANT=$(VARIANT) scripts/bench --short
 
 clean:
 	rm -rf build/obj-* build/cfg-* build/kselftest build/check-* build/guest build/bzImage-*

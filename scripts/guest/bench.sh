@@ -5,15 +5,25 @@
 # under every mode, in one boot, and prints machine-readable lines:
 #   ROUND,<clock>,<workload>,<scenario>,<mode>,<rep>,<round>,<mops>,<stall_ms>
 #   STAT,<clock>,<workload>,<scenario>,<mode>,<rep>,<steady_mops>,<promoted>,
-#        <demoted>,<remaps>,<tpm_commits>,<tpm_aborts>,<hint_faults>,<stall_ms>,<secs>
+#        <demoted>,<remaps>,<tpm_commits>,<tpm_aborts>,<hint_faults>,<stall_ms>,<secs>,
+#        <user_s>,<sys_s>,<kpromoted_s>,<kswapd_s>,<queued>,<dropped>,<promote_fail>,
+#        <candidates>
+# user_s and sys_s: all CPUs (/proc/stat; system includes irq and softirq);
+# kpromoted_s and kswapd_s: CPU time of those kernel threads, a subset of
+# sys_s; queued, dropped, promote_fail: kpromoted's queue (nomad_promote_*);
+# candidates: pgpromote_candidate (hint faults that chose promotion).
 #
-#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS]
-# SCALE multiplies the round length (accesses, iterations); sizes follow
-# the free memory of the fast node.
+#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS] [WORKLOADS] [SCENARIOS]
+# SCALE multiplies the round length (accesses, iterations, operations);
+# sizes follow the free memory of the fast node.  WORKLOADS is a
+# comma-separated subset of micro,pagerank,redis; SCENARIOS of
+# fits,pressure,thrash (micro-benchmark only).
 clock=${1:-wall}
 scale=${2:-1}
 reps=${3:-1}
 rounds=${4:-8}
+workloads=$(echo "${5:-micro,pagerank,redis}" | tr , ' ')
+scenarios=$(echo "${6:-fits,pressure,thrash}" | tr , ' ')
 G=/nomad
 MODES="notier tpp async tpm nomad"
 
@@ -52,18 +62,34 @@ free_mb() {
 	awk '/MemFree/ {print int($4 / 1024)}' /sys/devices/system/node/node$1/meminfo
 }
 
+# CPU time in clock ticks (USER_HZ, 100 on x86): "user system kpromoted kswapd"
+cputime() {
+	awk '/^cpu / {printf "%d %d ", $2 + $3, $4 + $7 + $8}' /proc/stat
+	cat /proc/[0-9]*/stat 2>/dev/null | awk '
+		$2 ~ /^\(kpromoted/ {kp += $14 + $15}
+		$2 ~ /^\(kswapd/ {ks += $14 + $15}
+		END {printf "%d %d\n", kp, ks}'
+}
+
 # run WORKLOAD SCENARIO MODE REP COMMAND...
 run() {
 	w=$1 sc=$2 m=$3 rep=$4
 	shift 4
+	# Same reclaim state for every mode: if kswapd gave up on the fast
+	# node (e.g. full while demotion was off), wake it up again; see
+	# nomad_revive.c.
+	echo true >/sys/kernel/mm/numa/demotion_enabled
+	"$G/nomad_revive" "$fast" || say "could not revive kswapd on node $fast"
 	setmode "$m"
 	echo 3 >/proc/sys/vm/drop_caches
 	echo 1 >/proc/sys/vm/stat_refresh
 	cp /proc/vmstat /tmp/v0
+	c0=$(cputime)
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	"$@" >/tmp/out 2>&1
 	rc=$?
 	t1=$(cut -d' ' -f1 /proc/uptime)
+	c1=$(cputime)
 	echo 1 >/proc/sys/vm/stat_refresh
 	cp /proc/vmstat /tmp/v1
 	setmode notier
@@ -74,60 +100,114 @@ run() {
 	fi
 	awk -v c="$clock" -v w="$w" -v sc="$sc" -v m="$m" -v rep="$rep" \
 		'/^round/ {printf "ROUND,%s,%s,%s,%s,%s,%s,%s,%s\n", c, w, sc, m, rep, $2, $8, $10}' /tmp/out
-	awk -v c="$clock" -v w="$w" -v sc="$sc" -v m="$m" -v rep="$rep" -v secs="$t0 $t1" '
+	awk -v c="$clock" -v w="$w" -v sc="$sc" -v m="$m" -v rep="$rep" -v secs="$t0 $t1" \
+		-v cpu="$c0 $c1" -v hz=100 '
 		FILENAME == "/tmp/v0" { v0[$1] = $2; next }
 		FILENAME == "/tmp/v1" { d[$1] = $2 - v0[$1]; next }
 		/^round/ { stall += $10 }
 		/^summary/ { steady = $3 }
 		END {
 			split(secs, t, " ")
-			printf "STAT,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%.1f,%.1f\n", c, w, sc, m, rep,
+			split(cpu, u, " ")
+			printf "STAT,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%.1f,%.1f", c, w, sc, m, rep,
 				steady, d["pgpromote_success"],
 				d["pgdemote_kswapd"] + d["pgdemote_direct"],
 				d["nomad_shadow_demote_remap"], d["nomad_tpm_commit"],
 				d["nomad_tpm_abort_dirty"] + d["nomad_tpm_abort_ref"],
 				d["numa_hint_faults"], stall, t[2] - t[1]
+			printf ",%.2f,%.2f,%.2f,%.2f,%d,%d,%d,%d\n",
+				(u[5] - u[1]) / hz, (u[6] - u[2]) / hz,
+				(u[7] - u[3]) / hz, (u[8] - u[4]) / hz,
+				d["nomad_promote_queued"],
+				d["nomad_promote_drop_dup"] + d["nomad_promote_drop_full"] +
+				d["nomad_promote_drop_stale"],
+				d["nomad_promote_fail"], d["pgpromote_candidate"]
 		}' /tmp/v0 /tmp/v1 /tmp/out
 	say "$clock $w $sc $m rep $rep: $(awk '/^summary/ {print $3}' /tmp/out) Mops/s steady, $(awk -v a="$t0" -v b="$t1" 'BEGIN {print int(b - a)}') s"
+}
+
+# rotate the order of the modes from one workload to the next
+i=0
+rotate() {
+	set -- $MODES
+	k=0
+	while [ $k -lt $((i % 5)) ]; do
+		first=$1
+		shift
+		set -- "$@" "$first"
+		k=$((k + 1))
+	done
+	i=$((i + 1))
+	order="$*"
+}
+
+has() {
+	case " $workloads " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# Redis (Debian's redis-server, bundled by scripts/bench) with our YCSB-B
+# driver over a unix socket; a fresh server per mode.
+R=/nomad/redis
+redis_ycsb() {
+	rm -f /tmp/redis.sock
+	"$R/ld-linux-x86-64.so.2" --library-path "$R" "$R/redis-server" --port 0 \
+		--unixsocket /tmp/redis.sock --save "" --appendonly no \
+		--logfile /tmp/redis.log &
+	pid=$!
+	"$G/nomad_redis" --socket /tmp/redis.sock "$@"
+	rc=$?
+	kill "$pid"
+	wait "$pid"
+	return $rc
 }
 
 acc=$((4000000 * scale))
 iters=$((6 * scale))
 [ $iters -lt 4 ] && iters=4
-i=0
+ops=$((60000 * scale))
 for rep in $(seq 1 "$reps"); do
-	for sc in fits pressure thrash; do
+	has micro && for sc in $scenarios; do
 		free=$(free_mb "$fast")
 		case $sc in
 		fits) mb=$((free * 60 / 100)) extra="" ;;
 		pressure) mb=$((free * 95 / 100)) extra="--shift" ;;
 		thrash) mb=$((free * 2)) extra="" ;;
+		*) say "unknown scenario $sc"; continue ;;
 		esac
 		for v in read write; do
 			wp=0
 			[ $v = write ] && wp=50
-			# rotate the order of the modes from one run to the next
-			set -- $MODES
-			k=0
-			while [ $k -lt $((i % 5)) ]; do
-				first=$1
-				shift
-				set -- "$@" "$first"
-				k=$((k + 1))
-			done
-			for m in "$@"; do
+			rotate
+			for m in $order; do
 				run "micro-$v" "$sc" "$m" "$rep" "$G/nomad_bench" --mb "$mb" \
 					--rounds "$rounds" --accesses "$acc" --write "$wp" $extra \
 					--slow-node "$slow" --fast-node "$fast"
 			done
-			i=$((i + 1))
 		done
 	done
 	# graph workload: working set larger than the fast node
-	free=$(free_mb "$fast")
-	for m in $MODES; do
-		run pagerank pressure "$m" "$rep" "$G/nomad_pagerank" --mb $((free * 13 / 10)) \
-			--iters "$iters" --slow-node "$slow"
-	done
+	if has pagerank; then
+		free=$(free_mb "$fast")
+		rotate
+		for m in $order; do
+			run pagerank pressure "$m" "$rep" "$G/nomad_pagerank" \
+				--mb $((free * 13 / 10)) --iters "$iters" --slow-node "$slow"
+		done
+	fi
+	# key-value store: dataset 1.5x the fast node's free memory, 4 KiB values
+	if has redis; then
+		if [ -x "$R/redis-server" ]; then
+			free=$(free_mb "$fast")
+			rotate
+			for m in $order; do
+				run redis ycsb-b "$m" "$rep" redis_ycsb \
+					--keys $((free * 256 * 3 / 2)) --value 4000 --read 95 \
+					--rounds "$rounds" --ops "$ops"
+			done
+		else
+			say "redis-server is not in the guest, Redis skipped"
+		fi
+	fi
 done
 say "done"

@@ -18,7 +18,6 @@
  * application lost to faults and migration waits.
  */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,92 +30,8 @@
 #define PAGE	4096UL
 #define CHUNK	64
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 88172645463325252ULL;
-
-static inline uint64_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static inline double uniform(void)
-{
-	return (xorshift() >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Zipfian ranks in [0, n), Gray et al. (as in YCSB). */
-struct zipf {
-	double theta, alpha, zetan, eta;
-	long n;
-};
-
-static void zipf_init(struct zipf *z, long n, double theta)
-{
-	double zeta2 = 1 + pow(0.5, theta);
-	long i;
-
-	z->n = n;
-	z->theta = theta;
-	z->zetan = 0;
-	for (i = 1; i <= n; i++)
-		z->zetan += 1 / pow((double)i, theta);
-	z->alpha = 1 / (1 - theta);
-	z->eta = (1 - pow(2.0 / n, 1 - theta)) / (1 - zeta2 / z->zetan);
-}
-
-static long zipf_next(struct zipf *z)
-{
-	double u = uniform(), uz = u * z->zetan;
-	long r;
-
-	if (uz < 1)
-		return 0;
-	if (uz < 1 + pow(0.5, z->theta))
-		return 1;
-	r = (long)(z->n * pow(z->eta * u - z->eta + 1, z->alpha));
-	return r < z->n ? r : z->n - 1;
-}
-
-static long pages_on_node(char *buf, long pages, int node)
-{
-	long i, n = 0, batch = 4096;
-	void **p = malloc(batch * sizeof(void *));
-	int *st = malloc(batch * sizeof(int));
-
-	for (i = 0; i < pages; i += batch) {
-		long k, m = pages - i < batch ? pages - i : batch;
-
-		for (k = 0; k < m; k++)
-			p[k] = buf + (i + k) * PAGE;
-		if (syscall(SYS_move_pages, 0, m, p, NULL, st, 0))
-			continue;
-		for (k = 0; k < m; k++)
-			n += st[k] == node;
-	}
-	free(p);
-	free(st);
-	return n;
-}
-
-static int bind(char *buf, size_t len, int mode, int node)
-{
-	unsigned long mask[2] = { 0 };
-
-	if (node < 0)
-		return syscall(SYS_mbind, buf, len, 0, NULL, 0, 0);
-	mask[node / 64] = 1UL << (node % 64);
-	return syscall(SYS_mbind, buf, len, mode, mask, 128, 0);
-}
+#include "bench_util.h"
+#include "nomad_util.h"
 
 static void usage(void)
 {
@@ -129,7 +44,8 @@ int main(int argc, char **argv)
 {
 	long mb = 0, rounds = 8, accesses = 4000000, wpct = 0, pages, i, r;
 	int slow = 1, fast = 0, shift = 0;
-	double theta = 0.99, steady = 0, best = 1;
+	double theta = 0.99, steady = 0;
+	struct stall_clock sc = { 0 };
 	long *perm, *sample;
 	struct zipf z;
 	uint64_t sum = 0;
@@ -172,13 +88,13 @@ int main(int argc, char **argv)
 	}
 	madvise(buf, pages * PAGE, MADV_NOHUGEPAGE);
 	/* warm-up write on the slow node: hot pages have to be promoted */
-	if (bind(buf, pages * PAGE, 2 /* MPOL_BIND */, slow)) {
+	if (bind_to_node(buf, pages * PAGE, MPOL_BIND, slow)) {
 		perror("nomad_bench: mbind");
 		return 1;
 	}
 	for (i = 0; i < pages; i++)
 		memset(buf + i * PAGE, (int)i, PAGE);
-	bind(buf, pages * PAGE, 0, -1);
+	unbind(buf, pages * PAGE);
 
 	perm = malloc(pages * sizeof(long));
 	sample = malloc(accesses * sizeof(long));
@@ -198,7 +114,9 @@ int main(int argc, char **argv)
 
 	for (r = 1; r <= rounds; r++) {
 		long off = shift && r > rounds / 2 ? pages / 2 : 0;
-		double t0 = now(), tc = t0, stall = 0, t1;
+		double t0 = now();
+
+		stall_start(&sc);
 
 		for (i = 0; i < accesses; i++) {
 			long page = perm[(sample[i] + off) % pages];
@@ -208,25 +126,13 @@ int main(int argc, char **argv)
 				*p += 1;
 			else
 				sum += *p;
-			if ((i & (CHUNK - 1)) == CHUNK - 1) {
-				double t = now();
-
-				if (t - tc < best)
-					best = t - tc;
-				else if (t - tc > 8 * best + 20e-6)
-					stall += t - tc - best;
-				tc = t;
-			}
+			if ((i & (CHUNK - 1)) == CHUNK - 1)
+				stall_tick(&sc);
 		}
-		t1 = now();
-		printf("round %ld accesses %ld secs %.4f mops %.3f stall_ms %.1f\n",
-		       r, accesses, t1 - t0, accesses / (t1 - t0) / 1e6, stall * 1e3);
-		fflush(stdout);
-		if (r > rounds - 3)
-			steady += accesses / (t1 - t0) / 1e6 / (rounds < 3 ? rounds : 3);
+		round_report("accesses", r, rounds, accesses, t0, sc.stall, &steady);
 	}
 	printf("summary steady_mops %.3f fast_pages %ld total_pages %ld checksum %llu\n",
-	       steady, pages_on_node(buf, pages, fast), pages,
+	       steady, pages_on_node(buf, pages * PAGE, fast), pages,
 	       (unsigned long long)(sum & 0xff));
 	return 0;
 }

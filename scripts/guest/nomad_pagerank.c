@@ -23,23 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static inline uint64_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#include "bench_util.h"
 
 static void *alloc_on(size_t len, int node)
 {
@@ -68,6 +52,7 @@ int main(int argc, char **argv)
 	uint64_t *off;
 	double *rank, *next, steady = 0, sum = 0;
 
+	rng = 0x9e3779b97f4a7c15ULL;	/* the graph of earlier results */
 	for (i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--mb"))
 			mb = atol(argv[i + 1]);
@@ -103,7 +88,7 @@ int main(int argc, char **argv)
 	}
 	off[n] = m;
 	for (e = 0; e < m; e++) {
-		double u = (xorshift() >> 11) * (1.0 / 9007199254740992.0);
+		double u = uniform();
 
 		dst[e] = (uint32_t)(n * (u * u * u)) % n;
 	}
@@ -114,7 +99,7 @@ int main(int argc, char **argv)
 	unbind(next, n * sizeof(*next));
 
 	for (it = 1; it <= iters; it++) {
-		double t0 = now(), t1, *t;
+		double t0 = now(), *t;
 
 		for (i = 0; i < n; i++) {
 			double c = rank[i] / deg[i];
@@ -129,12 +114,7 @@ int main(int argc, char **argv)
 		t = rank;
 		rank = next;
 		next = t;
-		t1 = now();
-		printf("round %ld edges %ld secs %.4f mops %.3f stall_ms 0\n",
-		       it, m, t1 - t0, m / (t1 - t0) / 1e6);
-		fflush(stdout);
-		if (it > iters - 3)
-			steady += m / (t1 - t0) / 1e6 / (iters < 3 ? iters : 3);
+		round_report("edges", it, iters, m, t0, 0, &steady);
 	}
 	for (i = 0; i < n; i++)
 		sum += rank[i];
