@@ -3,8 +3,7 @@
 # NOMAD non-exclusive memory tiering for Linux 6.12: build, boot, test.
 #
 #   make check     build everything, boot the guest, run every test
-#   make run       build if needed, boot, show the tiers, a short demo and
-#                  a short benchmark (TPP vs NOMAD modes, a few minutes)
+#   make run       build if needed, boot, show the tiers, demo + short benchmark
 #   make bench     all workloads x all modes, both clocks; table + plots
 #
 # See README.md.
