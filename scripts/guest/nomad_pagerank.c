@@ -24,25 +24,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-
-static void *alloc_on(size_t len, int node)
-{
-	unsigned long mask[2] = { 0 };
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, len, MADV_NOHUGEPAGE);
-	mask[node / 64] = 1UL << (node % 64);
-	syscall(SYS_mbind, p, len, 2 /* MPOL_BIND */, mask, 128, 0);
-	return p;
-}
-
-static void unbind(void *p, size_t len)
-{
-	syscall(SYS_mbind, p, len, 0, NULL, 0, 0);
-}
+#include "nomad_util.h"
 
 int main(int argc, char **argv)
 {
@@ -70,13 +52,15 @@ int main(int argc, char **argv)
 	/* 8 edges per vertex: 4 B per edge, 8 B offset, 4 B degree, 2 x 8 B ranks */
 	n = mb * 1024 * 1024 / (8 * 4 + 8 + 4 + 16);
 	m = 8 * n;
-	off = alloc_on((n + 1) * sizeof(*off), slow);
-	dst = alloc_on(m * sizeof(*dst), slow);
-	deg = alloc_on(n * sizeof(*deg), slow);
-	rank = alloc_on(n * sizeof(*rank), slow);
-	next = alloc_on(n * sizeof(*next), slow);
-	if (!off || !dst || !deg || !rank || !next) {
-		perror("nomad_pagerank: mmap");
+	off = (void *)map_on_node((n + 1) * sizeof(*off), MPOL_BIND, slow, 0);
+	dst = (void *)map_on_node(m * sizeof(*dst), MPOL_BIND, slow, 0);
+	deg = (void *)map_on_node(n * sizeof(*deg), MPOL_BIND, slow, 0);
+	rank = (void *)map_on_node(n * sizeof(*rank), MPOL_BIND, slow, 0);
+	next = (void *)map_on_node(n * sizeof(*next), MPOL_BIND, slow, 0);
+	if ((void *)off == MAP_FAILED || (void *)dst == MAP_FAILED ||
+	    (void *)deg == MAP_FAILED || (void *)rank == MAP_FAILED ||
+	    (void *)next == MAP_FAILED) {
+		perror("nomad_pagerank: mmap on the slow node");
 		return 1;
 	}
 	/* power-law in-degree: destinations drawn from a skewed distribution */

@@ -67,16 +67,23 @@ static void flush_out(void)
 	wlen = 0;
 }
 
+/* Make sure rbuf holds unread bytes. */
+static void fill(void)
+{
+	ssize_t n;
+
+	if (rpos < rlen)
+		return;
+	n = read(fd, rbuf, sizeof(rbuf));
+	if (n <= 0)
+		fail("read");
+	rlen = n;
+	rpos = 0;
+}
+
 static int getbyte(void)
 {
-	if (rpos == rlen) {
-		ssize_t n = read(fd, rbuf, sizeof(rbuf));
-
-		if (n <= 0)
-			fail("read");
-		rlen = n;
-		rpos = 0;
-	}
+	fill();
 	return (unsigned char)rbuf[rpos++];
 }
 
@@ -149,10 +156,7 @@ static void recv_get(long k, unsigned char v)
 	while (i < n) {
 		long m;
 
-		if (rpos == rlen) {
-			getbyte();
-			rpos--;
-		}
+		fill();
 		m = rlen - rpos < (size_t)(n - i) ? (long)(rlen - rpos) : n - i;
 		if (i + m <= value_len)
 			memcpy(got + i, rbuf + rpos, m);
