@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 VARIANT ?= default
 
-.PHONY: all kernel selftests check check-debug run tree series series-check clean distclean help deps faultlat bench
+.PHONY: all kernel selftests perf check check-debug check-fresh run tree series series-check clean distclean help deps faultlat bench
 
 all: kernel
 
@@ -19,6 +19,9 @@ help:
 	@sed -n 's/^#   make /  make /p' Makefile
 	@echo "  make kernel    build the guest kernel (build/bzImage-$(VARIANT))"
 	@echo "  make selftests build the kselftests (build/kselftest)"
+	@echo "  make perf      build perf from the kernel tree for the guest (build/perf/perf)"
+	@echo "  make check-debug  make check on the debug kernel (KASAN, lockdep, DEBUG_VM ...)"
+	@echo "  make check-fresh  make check from a clone in a fresh debootstrap chroot (root)"
 	@echo "  make tree      prepare build/linux (base + patch series)"
 	@echo "  make clean     remove objects; keep the unpacked tree"
 	@echo "  make distclean remove build/ entirely"
@@ -35,6 +38,9 @@ kernel:
 selftests:
 	@scripts/build selftests $(VARIANT)
 
+perf:
+	@scripts/build perf
+
 check:
 	@scripts/check $(VARIANT)
 
@@ -42,10 +48,10 @@ run:
 	@scripts/demo $(VARIANT) && VARIANT=$(VARIANT) scripts/bench --short
 
 clean:
-	rm -rf build/obj-* build/cfg-* build/kselftest build/check-* build/guest build/bzImage-*
+	rm -rf build/obj-* build/cfg-* build/kselftest build/check-* build/guest build/bzImage-* build/perf
 
 distclean:
-	rm -rf build
+	rm -rf --one-file-system build
 
 # Hint-fault service time, mainline TPP vs asynchronous promotion (issue 3).
 faultlat:
@@ -64,3 +70,6 @@ series-check:
 
 check-debug:
 	@scripts/check debug
+
+check-fresh:
+	@scripts/check-fresh
