@@ -7,6 +7,15 @@ MIB=${1:-128}
 SECS=${2:-20}
 COUNTERS='^(numa_hint_faults|pgpromote_success|pgpromote_candidate|pgdemote_kswapd|pgdemote_direct|pgmigrate_success|nomad_[a-z_]*) '
 
+echo "=== numactl -H"
+numactl -H || exit 1
+echo
+echo "=== numastat -m (MB per node)"
+# (numastat 2.0.16 warns on stderr about meminfo fields newer than itself)
+numastat -m 2>/dev/null | grep -E 'Node|---|^(MemTotal|MemFree|MemUsed|AnonPages|FilePages) ' ||
+	exit 1
+echo
+echo "=== memory tiers and knobs"
 ./nomad_demo topo || exit 1
 echo true >/sys/kernel/mm/numa/demotion_enabled
 D=/sys/kernel/debug/sched/numa_balancing

@@ -2,7 +2,8 @@
 /*
  * Guest-side demo tool for "make run".
  *
- *   nomad_demo topo             nodes, CPUs, memory, distances, tiers, knobs
+ *   nomad_demo topo             memory tiers and tiering knobs (numactl -H
+ *                               shows nodes, CPUs, sizes, distances)
  *   nomad_demo promote MIB SEC  put MIB MiB on the slowest node, read it for
  *                               up to SEC seconds, print where it lives
  */
@@ -24,51 +25,13 @@ static void print_file(const char *label, const char *path)
 		putchar('\n');
 }
 
+/* What numactl -H does not show: the memory tiers and the tiering knobs. */
 static int topo(void)
 {
-	int tier[NOMAD_MAX_NODES], nodes[NOMAD_MAX_NODES], n = 0, i;
 	char path[128], buf[256];
 	size_t k;
+	int i;
 
-	memory_tiers(tier);
-	for (i = 0; i < NOMAD_MAX_NODES; i++) {
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", i);
-		if (!access(path, F_OK))
-			nodes[n++] = i;
-	}
-	printf("available: %d nodes\n", n);
-	for (i = 0; i < n; i++) {
-		int nid = nodes[i];
-		long total = -1;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", nid);
-		if (read_file(path, buf, sizeof(buf)) <= 1)
-			snprintf(buf, sizeof(buf), "(none)\n");
-		printf("node %d cpus: %s", nid, buf);
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", nid);
-		f = fopen(path, "r");
-		while (f && fgets(buf, sizeof(buf), f)) {
-			char *p = strstr(buf, "MemTotal:");
-
-			if (p)
-				total = strtol(p + 9, NULL, 10);
-		}
-		if (f)
-			fclose(f);
-		printf("node %d size: %ld MB  free: %ld MB  memory_tier%d\n",
-		       nid, total / 1024, node_free_kb(nid) / 1024, tier[nid]);
-	}
-	printf("node distances:\nnode ");
-	for (i = 0; i < n; i++)
-		printf("%4d", nodes[i]);
-	putchar('\n');
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/distance", nodes[i]);
-		if (read_file(path, buf, sizeof(buf)) < 0)
-			buf[0] = '\0';
-		printf("%4d: %s", nodes[i], buf);
-	}
 	printf("memory tiers (/sys/devices/virtual/memory_tiering):\n");
 	for (i = 0; i < 1024; i++) {
 		snprintf(path, sizeof(path),
