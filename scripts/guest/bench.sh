@@ -13,11 +13,14 @@
 # sys_s; queued, dropped, promote_fail: kpromoted's queue (nomad_promote_*);
 # candidates: pgpromote_candidate (hint faults that chose promotion).
 #
-#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS] [WORKLOADS] [SCENARIOS]
+#   PROF,<clock>,<workload>,<scenario>,<mode>,<rep>,<rank>,<percent>,<comm>,<symbol>
+#        (with PROFILE=1: the top symbols of a system-wide perf profile)
+#
+#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS] [WORKLOADS] [SCENARIOS] [PROFILE]
 # SCALE multiplies the round length (accesses, iterations, operations);
 # sizes follow the free memory of the fast node.  WORKLOADS is a
 # comma-separated subset of micro,pagerank,redis; SCENARIOS of
-# fits,pressure,thrash (micro-benchmark only).
+# fits,pressure,thrash (micro-benchmark only).  PROFILE=1: perf profile per run.
 clock=${1:-wall}
 scale=${2:-1}
 reps=${3:-1}
@@ -26,6 +29,12 @@ workloads=$(echo "${5:-micro,pagerank,redis}" | tr , ' ')
 scenarios=$(echo "${6:-fits,pressure,thrash}" | tr , ' ')
 G=/nomad
 MODES="notier tpp async tpm nomad"
+PROFILE=${7:-0}
+PROF_TOP=${PROF_TOP:-12}
+if [ "$PROFILE" = 1 ] && ! perf version >/dev/null 2>&1; then
+	echo "bench: PROFILE=1 but perf does not run in this guest" >&2
+	exit 2
+fi
 
 say() { echo "bench: $*" >&2; }
 
@@ -86,8 +95,28 @@ run() {
 	cp /proc/vmstat /tmp/v0
 	c0=$(cputime)
 	t0=$(cut -d' ' -f1 /proc/uptime)
+	if [ "$PROFILE" = 1 ]; then
+		# cpu-clock: TCG has no hardware PMU; 100 Hz per CPU keeps the
+		# data (in tmpfs, i.e. guest memory) and the overhead small.
+		# perf starts disabled and is enabled through its control
+		# fifo: its start-up takes longer than some runs under TCG,
+		# and the ack says it is sampling before the run begins.
+		rm -f /tmp/perf.data /tmp/perf.ctl /tmp/perf.ack
+		mkfifo /tmp/perf.ctl /tmp/perf.ack
+		exec 9<>/tmp/perf.ack
+		perf record -a -g -e cpu-clock -F 100 -D -1 -q -o /tmp/perf.data \
+			--control fifo:/tmp/perf.ctl,/tmp/perf.ack >/tmp/perf.log 2>&1 &
+		ppid=$!
+		echo enable >/tmp/perf.ctl
+		read -r ack <&9
+	fi
 	"$@" >/tmp/out 2>&1
 	rc=$?
+	if [ "$PROFILE" = 1 ]; then
+		kill -INT "$ppid"
+		wait "$ppid"
+		exec 9<&-
+	fi
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	c1=$(cputime)
 	echo 1 >/proc/sys/vm/stat_refresh
@@ -123,6 +152,14 @@ run() {
 				d["nomad_promote_drop_stale"],
 				d["nomad_promote_fail"], d["pgpromote_candidate"]
 		}' /tmp/v0 /tmp/v1 /tmp/out
+	[ "$PROFILE" = 1 ] && perf report -i /tmp/perf.data --stdio -q --no-children \
+		-g none --sort comm,sym --percent-limit 0.1 2>/dev/null |
+		awk -v c="$clock" -v w="$w" -v sc="$sc" -v m="$m" -v rep="$rep" -v top="$PROF_TOP" '
+		$1 ~ /%$/ && n < top {
+			n++; pct = $1; sub(/%/, "", pct); comm = $2
+			sym = $3; for (i = 4; i <= NF; i++) sym = sym " " $i
+			gsub(/,/, ";", sym)
+			printf "PROF,%s,%s,%s,%s,%s,%d,%s,%s,%s\n", c, w, sc, m, rep, n, pct, comm, sym }'
 	say "$clock $w $sc $m rep $rep: $(awk '/^summary/ {print $3}' /tmp/out) Mops/s steady, $(awk -v a="$t0" -v b="$t1" 'BEGIN {print int(b - a)}') s"
 }
 
@@ -151,6 +188,10 @@ has() {
 R=/nomad/redis
 redis_ycsb() {
 	rm -f /tmp/redis.sock
+	# Not started under numactl: a user-set policy (--preferred,
+	# --membind without --balancing) lacks MPOL_F_MOF, so mpol_misplaced()
+	# never promotes its pages.  The default policy is what a user of a
+	# tiered machine runs with: fast node first, the slow one when full.
 	"$R/ld-linux-x86-64.so.2" --library-path "$R" "$R/redis-server" --port 0 \
 		--unixsocket /tmp/redis.sock --save "" --appendonly no \
 		--logfile /tmp/redis.log &
