@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 VARIANT ?= default
 
-.PHONY: all kernel selftests check check-debug run tree series series-check clean distclean help deps faultlat bench
+.PHONY: all kernel selftests check check-debug run tree series series-check clean distclean help deps faultlat bench qemu
 
 all: kernel
 
@@ -20,6 +20,7 @@ help:
 	@echo "  make kernel    build the guest kernel (build/bzImage-$(VARIANT))"
 	@echo "  make selftests build the kselftests (build/kselftest)"
 	@echo "  make tree      prepare build/linux (base + patch series)"
+	@echo "  make qemu      build the tier model's QEMU (build/qemu-system-x86_64)"
 	@echo "  make clean     remove objects; keep the unpacked tree"
 	@echo "  make distclean remove build/ entirely"
 
@@ -34,6 +35,10 @@ kernel:
 
 selftests:
 	@scripts/build selftests $(VARIANT)
+
+# Debian's QEMU with the tier model patch (qemu/), for vm-run --tier-model.
+qemu:
+	@scripts/qemu-build
 
 check:
 	@scripts/check $(VARIANT)
