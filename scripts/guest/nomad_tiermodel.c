@@ -13,6 +13,9 @@
  * "tiermodel: key=value" lines that scripts/check evaluates.
  *
  *   nomad_tiermodel [MIB [READS]]     buffer size per node (32), reads (500k)
+ *   nomad_tiermodel MIB READS migrate  with migration: MIB on the slow node,
+ *                                      mainline promotion on, 10 rounds of
+ *                                      READS random reads, guest ns per round
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +94,30 @@ static void copy_page(uint64_t *dst, const uint64_t *src)
 	__asm__ __volatile__("" : : : "memory");
 }
 
+/* Rounds of random reads from a buffer that mainline tiering promotes. */
+static int migrate(size_t len, long reads, int fast, int slow)
+{
+	uint64_t *b, t, total = 0;
+	int r;
+
+	write_file("/sys/kernel/mm/numa/demotion_enabled", "true");
+	write_file("/proc/sys/kernel/numa_balancing", "2");
+	numab_fast_scan();
+	b = (uint64_t *)map_on_node(len, MPOL_BIND, slow, 1);
+	if (b == MAP_FAILED || unbind(b, len)) {
+		perror("nomad_tiermodel: mmap/mbind");
+		return 1;
+	}
+	for (r = 1; r <= 10; r++) {
+		t = rand_reads(b, len, reads);
+		total += t;
+		printf("tiermodel: round=%d ns_per_read=%.2f on_fast=%ld\n", r,
+		       (double)t / reads, pages_on_node(b, len, fast));
+	}
+	printf("tiermodel: migrate_total_ns=%llu\n", (unsigned long long)total);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 32;
@@ -112,6 +139,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nomad_tiermodel: no lower memory tier\n");
 		return 2;
 	}
+	if (argc > 3 && !strcmp(argv[3], "migrate"))
+		return migrate(len, reads, fast, slow);
 	/* no NUMA hinting faults (nor migration) during the measurements */
 	write_file("/proc/sys/kernel/numa_balancing", "0");
 
