@@ -197,9 +197,10 @@ int main(int argc, char **argv)
 	ncopy = ((double)t_cold - t_hot) / pages;
 	printf("tiermodel: model=%d buffer_mib=%zu reads=%ld cache_kib=%.0f\n",
 	       model, mib, reads, cache / 1024);
-	printf("tiermodel: clock=CLOCK_MONOTONIC (%s)\n",
-	       conf("icount", 0) > 0 ? "icount: guest instructions + model charges" :
-	       "real time");
+	printf("tiermodel: clock=CLOCK_MONOTONIC (%s%s)\n",
+	       conf("icount", 0) > 0 ? "icount: guest instructions" : "real time",
+	       model ? (conf("icount", 0) > 0 ? " + tier model charges" :
+			" + tier model delays") : "");
 	printf("tiermodel: small_ns_per_read=%.2f fast_ns_per_read=%.2f slow_ns_per_read=%.2f\n",
 	       c, (double)t_fast / reads, (double)t_slow / reads);
 	printf("tiermodel: ratio=%.4f predicted_ratio=%.4f predicted_fast=%.2f predicted_slow=%.2f\n",
