@@ -11,7 +11,7 @@
 SHELL := /bin/bash
 VARIANT ?= default
 
-.PHONY: all kernel selftests perf check check-debug check-fresh run tree series series-check clean distclean help deps faultlat bench
+.PHONY: all kernel selftests perf check check-debug check-fresh run tree series series-check clean distclean help deps faultlat bench qemu
 
 all: kernel
 
@@ -23,6 +23,7 @@ help:
 	@echo "  make check-debug  make check on the debug kernel (KASAN, lockdep, DEBUG_VM ...)"
 	@echo "  make check-fresh  make check from a clone in a fresh debootstrap chroot (root)"
 	@echo "  make tree      prepare build/linux (base + patch series)"
+	@echo "  make qemu      build the tier model's QEMU (build/qemu-system-x86_64)"
 	@echo "  make clean     remove objects; keep the unpacked tree"
 	@echo "  make distclean remove build/ entirely"
 
@@ -40,6 +41,10 @@ selftests:
 
 perf:
 	@scripts/build perf
+
+# Debian's QEMU with the tier model patch (qemu/), for vm-run --tier-model.
+qemu:
+	@scripts/qemu-build
 
 check:
 	@scripts/check $(VARIANT)
