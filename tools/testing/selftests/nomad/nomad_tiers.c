@@ -23,11 +23,27 @@ TEST(two_tiers_present)
 }
 
 /*
+ * Filling and demoting can take longer than the harness's default 30 s
+ * on a debug kernel or a loaded host.
+ */
+FIXTURE(tiers) {
+	int unused;
+};
+
+FIXTURE_SETUP(tiers)
+{
+}
+
+FIXTURE_TEARDOWN(tiers)
+{
+}
+
+/*
  * Fill the fast node with memory bound to it: with demotion on, reclaim
  * makes room by moving older pages (our "cold" buffer) to the slow node
  * instead of failing or OOM-killing us.
  */
-TEST(demotion_to_lower_tier)
+TEST_F_TIMEOUT(tiers, demotion_to_lower_tier, 150)
 {
 	long long demoted0, demoted1;
 	size_t cold_len, fill_len;

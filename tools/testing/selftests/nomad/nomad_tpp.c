@@ -12,7 +12,23 @@
 #define BUF_LEN (64UL << 20)
 #define TIMEOUT_SEC 60
 
-TEST(tpp_promotes_with_nomad_off)
+/*
+ * The promotion loop may wait TIMEOUT_SEC; the harness's default timeout
+ * (30 s) would kill it first on a slow (debug) kernel.
+ */
+FIXTURE(tpp) {
+	int unused;
+};
+
+FIXTURE_SETUP(tpp)
+{
+}
+
+FIXTURE_TEARDOWN(tpp)
+{
+}
+
+TEST_F_TIMEOUT(tpp, promotes_with_nomad_off, TIMEOUT_SEC + 60)
 {
 	long pages = BUF_LEN / NOMAD_PAGE_SIZE, on_fast, on_slow;
 	long long promoted0, promoted1, nomad0, nomad1;
