@@ -10,7 +10,7 @@
 
 #define NUMA_BALANCING "/proc/sys/kernel/numa_balancing"
 #define BUF_LEN (64UL << 20)
-#define TIMEOUT_SEC 60
+#define TIMEOUT_SEC 100
 
 /*
  * The promotion loop may wait TIMEOUT_SEC; the harness's default timeout
