@@ -23,19 +23,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bench_util.h"
 #include "nomad_util.h"
 
 #define LINE 64
-
-static uint64_t rng = 88172645463325252ULL;
-
-static inline uint64_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static inline uint64_t now_ns(void)
 {
