@@ -10,26 +10,35 @@
  *
  * Every top-tier node with memory has a queue and a thread.  The queue is an
  * xarray indexed by PFN, so a folio is queued at most once per target, and
- * every entry holds a folio reference.  vm.nomad_promote_queue_max bounds
- * its length; candidates beyond it are dropped and counted.  The thread
- * re-checks each folio (still mapped, still in a lower tier, target not
- * short of memory), isolates it and migrates the folios in batches of one
- * memcg each, with one TLB flush per batch.
+ * every entry holds a reference to the folio and to the task that faulted.
+ * vm.nomad_promote_queue_max bounds its length; candidates beyond it are
+ * dropped and counted.  The thread re-checks each folio (tiering still on,
+ * still mapped, still in a lower tier, still allowed by the task's memory
+ * policy and cpuset, target not short of memory), isolates it and migrates
+ * the folios in batches of one mm and one memcg each, with one TLB flush
+ * per batch.
  */
 #define pr_fmt(fmt) "nomad: " fmt
 
+#include <linux/cpuset.h>
 #include <linux/debugfs.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/memcontrol.h>
 #include <linux/memory.h>
 #include <linux/memory-tiers.h>
+#include <linux/mempolicy.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
+#include <linux/mmap_lock.h>
 #include <linux/nomad.h>
+#include <linux/rmap.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/sysctl.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/vmstat.h>
 #include <linux/xarray.h>
 
@@ -42,7 +51,7 @@
  * struct kpromoted - Promotion queue and thread of one target node.
  * @nid: The node folios are promoted to.
  * @task: The kpromoted<nid> thread.
- * @folios: Queued folios by PFN; each entry holds a folio reference.
+ * @folios: &struct kpromoted_entry by folio PFN.
  * @nr_queued: Number of entries in @folios.
  * @wait: The thread waits here for work.
  * @lock: Serialises emptying @folios (by the thread and by knob writes).
@@ -56,6 +65,34 @@ struct kpromoted {
 	struct mutex lock;	/* serialises emptying @folios */
 };
 
+/**
+ * struct kpromoted_entry - A queued folio.
+ * @folio: The folio; the entry holds a reference.
+ * @task: The task whose hinting fault queued it, whose memory policy and
+ *	  cpuset the promotion must obey; the entry holds a reference.
+ */
+struct kpromoted_entry {
+	struct folio *folio;
+	struct task_struct *task;
+};
+
+/**
+ * struct kpromoted_batch - Isolated folios that kpromoted migrates together.
+ * @folios: The isolated folios.
+ * @nr: Number of folios on @folios.
+ * @memcg: The memory cgroup they are charged to (a reference), if @nr.
+ * @mm: The mm of the tasks that queued them, or NULL; while set, kpromoted
+ *	holds a reference to it and its mmap_lock for reading.
+ */
+struct kpromoted_batch {
+	struct list_head folios;
+	unsigned int nr;
+	struct mem_cgroup *memcg;
+	struct mm_struct *mm;
+};
+
+static struct kmem_cache *kpromoted_entry_cache;
+
 /* Queues by target node; RCU-protected for the fault path. */
 static struct kpromoted __rcu *kpromoted_of[MAX_NUMNODES];
 /* Serialises starting and stopping threads, and walks of kpromoted_of. */
@@ -65,6 +102,156 @@ static struct nomad_knob nomad_promote_queue_max = {
 	.val = 16384, .min = 1, .max = 1 << 20,
 };
 
+/*
+ * Memory policy and cpuset.
+ *
+ * Mainline obeys the faulting task's memory policy when the hinting fault
+ * decides to promote (mpol_misplaced(), on the VMA policy or else the task
+ * policy) and its cpuset when it allocates the target page (the page
+ * allocator checks current's mems_allowed): a promotion into a node that
+ * the cpuset excludes fails there.  kpromoted migrates later, and in
+ * kpromoted "current" is a kernel thread in the root cpuset with the
+ * default policy.  Meanwhile the task may have bound the range elsewhere
+ * (mbind(MPOL_BIND, MPOL_MF_MOVE) moves what is already promoted back but
+ * cannot see what is queued) or moved to another cpuset.  So:
+ *
+ * - the fault queues a folio only if current's cpuset allows the target
+ *   node; otherwise the mainline path takes it and its allocation fails,
+ *   just as without NOMAD.  The policy was checked a moment ago by
+ *   mpol_misplaced();
+ * - the queue entry keeps a reference to the task.  Before isolating a
+ *   folio, kpromoted takes the mmap_lock of the task's mm for reading and
+ *   checks again: the task's cpuset, and the policy of every VMA that maps
+ *   the folio (the task's own policy where the VMA has none; a VMA of
+ *   another mm, e.g. after fork(), only by its VMA policy, if its mmap_lock
+ *   can be had at once).  It holds that mmap_lock until the batch is
+ *   migrated.  mbind() replaces a VMA policy under the mmap_lock held for
+ *   writing, so a policy cannot change between the check and the
+ *   migration: the same guarantee as mainline, which promotes in the fault,
+ *   under the mmap_lock or the VMA lock.
+ *
+ * A cpuset change is not serialised that way (the cpuset code then
+ * migrates the task's pages to its new nodes itself); a folio checked just
+ * before it is moved back by that migration.
+ */
+
+/*
+ * May NUMA balancing move a folio to @nid under @pol?  The target side of
+ * mpol_misplaced(), whose decision does not depend on where the folio is.
+ */
+static bool kpromoted_mpol_allows(struct mempolicy *pol, int nid)
+{
+	/* MPOL_BIND etc. without MPOL_F_NUMA_BALANCING: never */
+	if (!(pol->flags & MPOL_F_MOF))
+		return false;
+	switch (pol->mode) {
+	case MPOL_LOCAL:
+		return true;
+	case MPOL_PREFERRED:
+		/* MPOL_F_MORON: towards the CPU that touches it */
+		return (pol->flags & MPOL_F_MORON) || nid == first_node(pol->nodes);
+	default:
+		return node_isset(nid, pol->nodes);
+	}
+}
+
+/**
+ * struct kpromoted_walk - State of one policy check over a folio's mappings.
+ * @mm: The mm of the task that queued the folio; its mmap_lock is held.
+ * @task: That task.
+ * @nid: The target node.
+ * @mapped: A VMA of @mm maps the folio.
+ * @denied: A policy does not allow @nid, or could not be read.
+ */
+struct kpromoted_walk {
+	struct mm_struct *mm;
+	struct task_struct *task;
+	int nid;
+	bool mapped;
+	bool denied;
+};
+
+static bool kpromoted_vma_allows(struct kpromoted_walk *w,
+				 struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mempolicy *pol;
+	pgoff_t ilx;
+	bool ok;
+
+	pol = __get_vma_policy(vma, addr, &ilx);
+	if (pol) {
+		ok = kpromoted_mpol_allows(pol, w->nid);
+		mpol_cond_put(pol);
+		return ok;
+	}
+	if (vma->vm_mm != w->mm)
+		return true;	/* default policy: whoever faults decides */
+	/* do_set_mempolicy() replaces and frees it under task_lock() */
+	task_lock(w->task);
+	pol = w->task->mempolicy;
+	ok = !pol || kpromoted_mpol_allows(pol, w->nid);
+	task_unlock(w->task);
+	return ok;
+}
+
+/* rmap_walk() callback: check the policy of one mapping of @folio. */
+static bool kpromoted_policy_one(struct folio *folio, struct vm_area_struct *vma,
+				 unsigned long addr, void *arg)
+{
+	struct kpromoted_walk *w = arg;
+	bool ok;
+
+	if (vma->vm_mm == w->mm) {
+		w->mapped = true;
+		ok = kpromoted_vma_allows(w, vma, addr);
+	} else if (mmap_read_trylock(vma->vm_mm)) {
+		/* the rmap lock we hold keeps @vma, and so its mm, alive */
+		ok = kpromoted_vma_allows(w, vma, addr);
+		mmap_read_unlock(vma->vm_mm);
+	} else {
+		ok = false;	/* may be changing: leave it for a later fault */
+	}
+	w->denied = !ok;
+	return ok;
+}
+
+/*
+ * Do @task's cpuset and the memory policies of @folio's mappings still
+ * allow promoting @folio to @nid?  The caller holds the mmap_lock of
+ * @task's mm @mm.
+ */
+static bool kpromoted_policy_allows(struct folio *folio, struct task_struct *task,
+				    struct mm_struct *mm, int nid)
+{
+	struct kpromoted_walk w = { .mm = mm, .task = task, .nid = nid };
+	struct rmap_walk_control rwc = {
+		.rmap_one = kpromoted_policy_one,
+		.arg = &w,
+		.anon_lock = folio_lock_anon_vma_read,
+	};
+
+	if (cpusets_enabled()) {
+		nodemask_t mems = cpuset_mems_allowed(task);
+
+		if (!node_isset(nid, mems))
+			return false;
+	}
+	/* file and KSM rmap walks need the folio lock */
+	if (!folio_trylock(folio))
+		return false;
+	rmap_walk(folio, &rwc);
+	folio_unlock(folio);
+	/* not mapped by the task that asked any more: its wish is void */
+	return w.mapped && !w.denied;
+}
+
+static void kpromoted_entry_free(struct kpromoted_entry *e)
+{
+	folio_put(e->folio);
+	put_task_struct(e->task);
+	kmem_cache_free(kpromoted_entry_cache, e);
+}
+
 /**
  * nomad_promote_queue - Queue a folio for asynchronous promotion.
  * @folio: The folio the NUMA hinting fault wants to migrate; mapped by a
@@ -72,9 +259,10 @@ static struct nomad_knob nomad_promote_queue_max = {
  * @vma: The VMA of the fault.
  * @target_nid: The node numa_migrate_check() chose.
  *
- * Called when asynchronous promotion is on.  Handles only promotions (a
- * folio in a lower tier, a top-tier target with a kpromoted thread);
- * everything else is left to the caller's mainline path.
+ * Called when asynchronous promotion is on, by the faulting task, after
+ * mpol_misplaced() chose @target_nid.  Handles only promotions (a folio in
+ * a lower tier, a top-tier target with a kpromoted thread) that the task's
+ * cpuset allows; everything else is left to the caller's mainline path.
  *
  * Return: true if NOMAD took over the folio (queued it, or dropped it and
  * counted why): the caller must not migrate it.  false: not a case for
@@ -83,6 +271,7 @@ static struct nomad_knob nomad_promote_queue_max = {
 bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 			 int target_nid)
 {
+	struct kpromoted_entry *e;
 	struct kpromoted *kp;
 	int err;
 
@@ -91,6 +280,15 @@ bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 		return false;
 	/* Mainline refuses shared executable file folios; let it say so. */
 	if (folio_is_file_lru(folio) && (vma->vm_flags & VM_EXEC))
+		return false;
+	/*
+	 * A cpuset that excludes the target: mainline's allocation fails.
+	 * Only a task faulting on its own mm is queued: kpromoted re-checks
+	 * under that mm's mmap_lock.
+	 */
+	if ((cpusets_enabled() &&
+	     !node_isset(target_nid, cpuset_current_mems_allowed)) ||
+	    current->mm != vma->vm_mm)
 		return false;
 
 	rcu_read_lock();
@@ -103,12 +301,19 @@ bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 		err = -ENOSPC;
 		goto drop;
 	}
+	e = kmem_cache_alloc(kpromoted_entry_cache, GFP_NOWAIT | __GFP_NOWARN);
+	if (!e) {
+		err = -ENOMEM;
+		goto drop;
+	}
 	/* The PTL keeps the folio mapped, so this is not the last reference. */
 	folio_get(folio);
-	err = xa_insert(&kp->folios, folio_pfn(folio), folio,
+	e->folio = folio;
+	e->task = get_task_struct(current);
+	err = xa_insert(&kp->folios, folio_pfn(folio), e,
 			GFP_NOWAIT | __GFP_NOWARN);
 	if (err) {
-		folio_put(folio);
+		kpromoted_entry_free(e);
 		goto drop;
 	}
 	count_vm_event(NOMAD_PROMOTE_QUEUED);
@@ -126,33 +331,107 @@ drop:
 }
 
 /*
- * Re-check a dequeued folio and isolate it for migration to @kp's node.
- * On success the isolation holds its own reference.
+ * Is memory tiering still on?  kernel.numa_balancing may have lost the
+ * tiering bit since a folio was queued; mainline then promotes no more.
  */
-static bool kpromoted_isolate(struct kpromoted *kp, struct folio *folio)
+static bool kpromoted_tiering(void)
 {
+	return READ_ONCE(sysctl_numa_balancing_mode) & NUMA_BALANCING_MEMORY_TIERING;
+}
+
+/* Is a dequeued folio no longer a candidate? */
+static bool kpromoted_stale(struct folio *folio)
+{
+	if (!kpromoted_tiering())
+		return true;
 	/* Freed or unmapped by its owner while queued: nothing to promote. */
 	if (folio_ref_count(folio) == 1 || !folio_mapped(folio))
-		return false;
+		return true;
 	/* Promoted meanwhile, e.g. through another target's queue. */
-	if (node_is_toptier(folio_nid(folio)))
+	return node_is_toptier(folio_nid(folio));
+}
+
+/* Migrate the folios of @b, if any; @b->mm stays locked. */
+static void kpromoted_migrate(struct kpromoted *kp, struct kpromoted_batch *b)
+{
+	unsigned int failed;
+
+	if (!b->nr)
+		return;
+	if (!kpromoted_tiering()) {
+		/* switched off while the batch was collected */
+		putback_movable_pages(&b->folios);
+		count_vm_events(NOMAD_PROMOTE_DROP_STALE, b->nr);
+	} else {
+		failed = min_t(unsigned int, b->nr,
+			       migrate_misplaced_folios(&b->folios, b->memcg,
+							kp->nid));
+		count_vm_events(NOMAD_PROMOTE_SUCCESS, b->nr - failed);
+		count_vm_events(NOMAD_PROMOTE_FAIL, failed);
+	}
+	mem_cgroup_put(b->memcg);
+	b->memcg = NULL;
+	b->nr = 0;
+}
+
+/* Migrate the folios of @b and release its mm. */
+static void kpromoted_flush(struct kpromoted *kp, struct kpromoted_batch *b)
+{
+	kpromoted_migrate(kp, b);
+	if (b->mm) {
+		mmap_read_unlock(b->mm);
+		mmput(b->mm);
+		b->mm = NULL;
+		cond_resched();
+	}
+}
+
+/*
+ * Re-check a dequeued folio under the mmap_lock of the mm of the task
+ * that queued it, isolate it and add it to @b.  Returns false if it is
+ * not to be promoted.
+ */
+static bool kpromoted_add(struct kpromoted *kp, struct kpromoted_batch *b,
+			  struct kpromoted_entry *e)
+{
+	struct folio *folio = e->folio;
+	struct mem_cgroup *memcg;
+	struct mm_struct *mm;
+
+	if (kpromoted_stale(folio))
+		return false;
+	mm = get_task_mm(e->task);
+	if (!mm)
+		return false;	/* the task exited */
+	if (mm != b->mm || b->nr >= KPROMOTED_BATCH) {
+		/* let mmap_lock writers in between batches */
+		kpromoted_flush(kp, b);
+		mmap_read_lock(mm);
+		b->mm = mm;
+	} else {
+		mmput(mm);	/* @b holds a reference */
+	}
+
+	if (!kpromoted_policy_allows(folio, e->task, mm, kp->nid))
 		return false;
 	/*
 	 * Fails if the target is short of memory (and wakes its kswapd, as
 	 * the mainline fault path does) or the folio cannot be isolated.
+	 * On success the isolation holds its own reference.
 	 */
-	return !migrate_misplaced_folio_prepare(folio, NULL, kp->nid);
-}
+	if (migrate_misplaced_folio_prepare(folio, NULL, kp->nid))
+		return false;
 
-static void kpromoted_migrate(struct kpromoted *kp, struct list_head *batch,
-			      struct mem_cgroup *memcg, unsigned int nr)
-{
-	unsigned int failed;
-
-	failed = min_t(unsigned int, nr,
-		       migrate_misplaced_folios(batch, memcg, kp->nid));
-	count_vm_events(NOMAD_PROMOTE_SUCCESS, nr - failed);
-	count_vm_events(NOMAD_PROMOTE_FAIL, failed);
+	memcg = get_mem_cgroup_from_folio(folio);
+	if (b->nr && memcg != b->memcg)
+		kpromoted_migrate(kp, b);
+	if (!b->nr)
+		b->memcg = memcg;
+	else
+		mem_cgroup_put(memcg);
+	list_add_tail(&folio->lru, &b->folios);
+	b->nr++;
+	return true;
 }
 
 /*
@@ -161,42 +440,20 @@ static void kpromoted_migrate(struct kpromoted *kp, struct list_head *batch,
  */
 static void kpromoted_drain(struct kpromoted *kp, bool promote)
 {
-	struct mem_cgroup *memcg = NULL, *m;
-	unsigned int nr = 0;
-	struct folio *folio;
+	struct kpromoted_batch b = { .folios = LIST_HEAD_INIT(b.folios) };
+	struct kpromoted_entry *e;
 	unsigned long pfn;
-	LIST_HEAD(batch);
 
 	mutex_lock(&kp->lock);
-	xa_for_each(&kp->folios, pfn, folio) {
+	xa_for_each(&kp->folios, pfn, e) {
 		xa_erase(&kp->folios, pfn);
 		atomic_dec(&kp->nr_queued);
-		if (!promote || !kpromoted_isolate(kp, folio)) {
-			folio_put(folio);
+		if (!promote || !kpromoted_add(kp, &b, e))
 			count_vm_event(NOMAD_PROMOTE_DROP_STALE);
-			continue;
-		}
-		/* isolated: the queue's reference is no longer needed */
-		folio_put(folio);
-
-		m = get_mem_cgroup_from_folio(folio);
-		if (nr && (m != memcg || nr >= KPROMOTED_BATCH)) {
-			kpromoted_migrate(kp, &batch, memcg, nr);
-			nr = 0;
-			cond_resched();
-		}
-		if (!nr) {
-			mem_cgroup_put(memcg);
-			memcg = m;
-		} else {
-			mem_cgroup_put(m);
-		}
-		list_add_tail(&folio->lru, &batch);
-		nr++;
+		/* if isolated, the isolation holds its own folio reference */
+		kpromoted_entry_free(e);
 	}
-	if (nr)
-		kpromoted_migrate(kp, &batch, memcg, nr);
-	mem_cgroup_put(memcg);
+	kpromoted_flush(kp, &b);
 	mutex_unlock(&kp->lock);
 }
 
@@ -337,6 +594,7 @@ static struct ctl_table kpromoted_sysctls[] = {
 /* After memory_tier_late_init(): tiers are known. */
 static int __init kpromoted_init(void)
 {
+	kpromoted_entry_cache = KMEM_CACHE(kpromoted_entry, SLAB_PANIC);
 	register_sysctl_init("vm", kpromoted_sysctls);
 	debugfs_create_file("kpromoted", 0444, nomad_debugfs_dir, NULL,
 			    &kpromoted_fops);
