@@ -10,7 +10,7 @@
  *   nomad_bench --mb N [--rounds R] [--accesses A] [--write PCT]
  *               [--theta T] [--shift] [--slow-node S]
  *
- * Output, one line per round and a summary (for scripts/bench):
+ * Output, one line per round and a summary (for bench/run):
  *   round R accesses A secs S mops M stall_ms X
  *   summary steady_mops M fast_pages F total_pages P
  * "stall_ms" adds up the excess time of chunks of 64 accesses that took

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# In-guest driver of "make bench" (see scripts/bench): runs every workload
+# In-guest driver of "make bench" (see bench/run): runs every workload
 # under every mode, in one boot, and prints machine-readable lines:
 #   ROUND,<clock>,<workload>,<scenario>,<mode>,<rep>,<round>,<mops>,<stall_ms>
 #   STAT,<clock>,<workload>,<scenario>,<mode>,<rep>,<steady_mops>,<promoted>,
@@ -183,7 +183,7 @@ has() {
 	return 1
 }
 
-# Redis (Debian's redis-server, bundled by scripts/bench) with our YCSB-B
+# Redis (Debian's redis-server, bundled by bench/run) with our YCSB-B
 # driver over a unix socket; a fresh server per mode.
 R=/nomad/redis
 redis_ycsb() {
