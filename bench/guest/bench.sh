@@ -3,36 +3,58 @@
 #
 # In-guest driver of "make bench" (see bench/run): runs every workload
 # under every mode, in one boot, and prints machine-readable lines:
+#   SIZE,<clock>,<fast_free_mb>    the fast node's free memory that sizes follow
 #   ROUND,<clock>,<workload>,<scenario>,<mode>,<rep>,<round>,<mops>,<stall_ms>
 #   STAT,<clock>,<workload>,<scenario>,<mode>,<rep>,<steady_mops>,<promoted>,
 #        <demoted>,<remaps>,<tpm_commits>,<tpm_aborts>,<hint_faults>,<stall_ms>,<secs>,
 #        <user_s>,<sys_s>,<kpromoted_s>,<kswapd_s>,<queued>,<dropped>,<promote_fail>,
-#        <candidates>
+#        <candidates>,<tlb_shootdowns>,<round1_mops>,<fast_misses>,<slow_misses>
 # user_s and sys_s: all CPUs (/proc/stat; system includes irq and softirq);
 # kpromoted_s and kswapd_s: CPU time of those kernel threads, a subset of
 # sys_s; queued, dropped, promote_fail: kpromoted's queue (nomad_promote_*);
-# candidates: pgpromote_candidate (hint faults that chose promotion).
+# candidates: pgpromote_candidate (hint faults that chose promotion);
+# tlb_shootdowns: TLB shootdown IPIs received (/proc/interrupts "TLB");
+# fast_misses, slow_misses: the tier model's cache misses on each node
+# (nomad_tierstat; empty without the model).
 #
 #   PROF,<clock>,<workload>,<scenario>,<mode>,<rep>,<rank>,<percent>,<comm>,<symbol>
-#        (with PROFILE=1: the top symbols of a system-wide perf profile)
+#        (with profile=1: the top symbols of a system-wide perf profile)
 #
-#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS] [WORKLOADS] [SCENARIOS] [PROFILE]
-# SCALE multiplies the round length (accesses, iterations, operations);
-# sizes follow the free memory of the fast node.  WORKLOADS is a
-# comma-separated subset of micro,pagerank,redis; SCENARIOS of
-# fits,pressure,thrash (micro-benchmark only).  PROFILE=1: perf profile per run.
-clock=${1:-wall}
-scale=${2:-1}
-reps=${3:-1}
-rounds=${4:-8}
-workloads=$(echo "${5:-micro,pagerank,redis}" | tr , ' ')
-scenarios=$(echo "${6:-fits,pressure,thrash}" | tr , ' ')
+#   bench.sh [clock=C] [scale=N] [reps=N] [rounds=N] [workloads=W,...]
+#            [scenarios=S,...] [micro=V,...] [orders=O,...] [profile=0|1]
+#            [modes=M,...] [limit=0|1] [fast_free=MB]
+# scale multiplies the round length (accesses, iterations, operations);
+# sizes follow fast_free, the free memory of the fast node (measured at
+# start unless given).  workloads: micro, pagerank, redis.  scenarios
+# (micro-benchmark): small, medium, large.  micro: the micro-benchmark's
+# access variants line-read, line-write (50 % writes), page-read,
+# page-write; orders: zipf, uniform.  modes: a subset of notier, tpp,
+# async, tpm, nomad (default all).  limit=1: only the "limit" mode (the
+# working set bound to the fast node, no NUMA balancing, no demotion), for
+# a boot whose fast node holds everything; give it the fast_free of the
+# normal boot so that sizes are the same.
+clock=wall scale=1 reps=1 rounds=6 workloads=micro,pagerank,redis
+scenarios=small,medium,large micro=page-read,page-write orders=uniform
+profile=0 limit=0 fast_free= modes="notier tpp async tpm nomad"
+for a in "$@"; do
+	k=${a%%=*}
+	case $k in
+	clock | scale | reps | rounds | workloads | scenarios | micro | orders | profile | limit | fast_free | modes)
+		eval "$k=\${a#*=}" ;;
+	*) echo "bench: unknown argument '$a'" >&2; exit 2 ;;
+	esac
+done
+workloads=$(echo "$workloads" | tr , ' ')
+scenarios=$(echo "$scenarios" | tr , ' ')
+micro=$(echo "$micro" | tr , ' ')
+orders=$(echo "$orders" | tr , ' ')
 G=/nomad
-MODES="notier tpp async tpm nomad"
-PROFILE=${7:-0}
+MODES=$(echo "$modes" | tr , ' ')
+[ "$limit" = 1 ] && MODES=limit
+PROFILE=$profile
 PROF_TOP=${PROF_TOP:-12}
 if [ "$PROFILE" = 1 ] && ! perf version >/dev/null 2>&1; then
-	echo "bench: PROFILE=1 but perf does not run in this guest" >&2
+	echo "bench: profile=1 but perf does not run in this guest" >&2
 	exit 2
 fi
 
@@ -54,7 +76,7 @@ echo 1000 >/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms
 
 setmode() {
 	case $1 in
-	notier) nb=0 dem=false a=0 t=0 s=0 ;;
+	notier | limit) nb=0 dem=false a=0 t=0 s=0 ;;
 	tpp) nb=2 dem=true a=0 t=0 s=0 ;;
 	async) nb=2 dem=true a=1 t=0 s=0 ;;
 	tpm) nb=2 dem=true a=1 t=1 s=0 ;;
@@ -80,6 +102,19 @@ cputime() {
 		END {printf "%d %d\n", kp, ks}'
 }
 
+# TLB shootdown IPIs received, all CPUs
+tlb_count() {
+	awk '$1 == "TLB:" {for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i} END {print n + 0}' \
+		/proc/interrupts
+}
+
+# the tier model's misses: "fast slow", or "" without the model
+misses() {
+	"$G/nomad_tierstat" 2>/dev/null |
+		awk -v f="$fast" -v s="$slow" '$2 == f {m1 = $6} $2 == s {m2 = $6}
+			END {if (NR) print m1, m2}'
+}
+
 # run WORKLOAD SCENARIO MODE REP COMMAND...
 run() {
 	w=$1 sc=$2 m=$3 rep=$4
@@ -94,6 +129,8 @@ run() {
 	echo 1 >/proc/sys/vm/stat_refresh
 	cp /proc/vmstat /tmp/v0
 	c0=$(cputime)
+	tlb0=$(tlb_count)
+	m0=$(misses)
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	if [ "$PROFILE" = 1 ]; then
 		# cpu-clock: TCG has no hardware PMU; 100 Hz per CPU keeps the
@@ -118,6 +155,8 @@ run() {
 		exec 9<&-
 	fi
 	t1=$(cut -d' ' -f1 /proc/uptime)
+	tlb1=$(tlb_count)
+	m1=$(misses)
 	c1=$(cputime)
 	echo 1 >/proc/sys/vm/stat_refresh
 	cp /proc/vmstat /tmp/v1
@@ -130,10 +169,10 @@ run() {
 	awk -v c="$clock" -v w="$w" -v sc="$sc" -v m="$m" -v rep="$rep" \
 		'/^round/ {printf "ROUND,%s,%s,%s,%s,%s,%s,%s,%s\n", c, w, sc, m, rep, $2, $8, $10}' /tmp/out
 	awk -v c="$clock" -v w="$w" -v sc="$sc" -v m="$m" -v rep="$rep" -v secs="$t0 $t1" \
-		-v cpu="$c0 $c1" -v hz=100 '
+		-v cpu="$c0 $c1" -v hz=100 -v tlb=$((tlb1 - tlb0)) -v miss="$m0 $m1" '
 		FILENAME == "/tmp/v0" { v0[$1] = $2; next }
 		FILENAME == "/tmp/v1" { d[$1] = $2 - v0[$1]; next }
-		/^round/ { stall += $10 }
+		/^round/ { stall += $10; if ($2 == 1) r1 = $8 }
 		/^summary/ { steady = $3 }
 		END {
 			split(secs, t, " ")
@@ -144,13 +183,15 @@ run() {
 				d["nomad_shadow_demote_remap"], d["nomad_tpm_commit"],
 				d["nomad_tpm_abort_dirty"] + d["nomad_tpm_abort_ref"],
 				d["numa_hint_faults"], stall, t[2] - t[1]
-			printf ",%.2f,%.2f,%.2f,%.2f,%d,%d,%d,%d\n",
+			split(miss, mm, " ")
+			printf ",%.2f,%.2f,%.2f,%.2f,%d,%d,%d,%d,%d,%s,%s,%s\n",
 				(u[5] - u[1]) / hz, (u[6] - u[2]) / hz,
 				(u[7] - u[3]) / hz, (u[8] - u[4]) / hz,
 				d["nomad_promote_queued"],
 				d["nomad_promote_drop_dup"] + d["nomad_promote_drop_full"] +
 				d["nomad_promote_drop_stale"],
-				d["nomad_promote_fail"], d["pgpromote_candidate"]
+				d["nomad_promote_fail"], d["pgpromote_candidate"], tlb, r1,
+				miss != "" ? mm[3] - mm[1] : "", miss != "" ? mm[4] - mm[2] : ""
 		}' /tmp/v0 /tmp/v1 /tmp/out
 	[ "$PROFILE" = 1 ] && perf report -i /tmp/perf.data --stdio -q --no-children \
 		-g none --sort comm,sym --percent-limit 0.1 2>/dev/null |
@@ -168,7 +209,7 @@ i=0
 rotate() {
 	set -- $MODES
 	k=0
-	while [ $k -lt $((i % 5)) ]; do
+	while [ $k -lt $((i % $#)) ]; do
 		first=$1
 		shift
 		set -- "$@" "$first"
@@ -203,47 +244,63 @@ redis_ycsb() {
 	return $rc
 }
 
-acc=$((4000000 * scale))
+[ -n "$fast_free" ] || fast_free=$(free_mb "$fast")
+echo "SIZE,$clock,$fast_free"
+say "$clock clock: sizes follow $fast_free MB, the fast node's free memory"
+acc_page=$((300000 * scale))
+acc_line=$((2000000 * scale))
 iters=$((6 * scale))
 [ $iters -lt 4 ] && iters=4
 ops=$((60000 * scale))
 for rep in $(seq 1 "$reps"); do
+	# The paper's shape: a cold set A written first fills the fast node;
+	# then the working set B is written on the slow node and accessed.
+	# small: B 60 % of the fast node's free memory, medium 100 %, large:
+	# no A, one set of 200 % written with the default policy.
 	has micro && for sc in $scenarios; do
-		free=$(free_mb "$fast")
 		case $sc in
-		fits) mb=$((free * 60 / 100)) extra="" ;;
-		pressure) mb=$((free * 95 / 100)) extra="--shift" ;;
-		thrash) mb=$((free * 2)) extra="" ;;
+		small) amb=$((fast_free * 90 / 100)) bmb=$((fast_free * 60 / 100)) pol=slow ;;
+		medium) amb=$((fast_free * 90 / 100)) bmb=$fast_free pol=slow ;;
+		large) amb=0 bmb=$((fast_free * 2)) pol=default ;;
 		*) say "unknown scenario $sc"; continue ;;
 		esac
-		for v in read write; do
-			wp=0
-			[ $v = write ] && wp=50
-			rotate
-			for m in $order; do
-				run "micro-$v" "$sc" "$m" "$rep" "$G/nomad_bench" --mb "$mb" \
-					--rounds "$rounds" --accesses "$acc" --write "$wp" $extra \
-					--slow-node "$slow" --fast-node "$fast"
+		[ "$limit" = 1 ] && pol=fast
+		for v in $micro; do
+			case $v in
+			line-read) x="--access line --write 0" n=$acc_line ;;
+			line-write) x="--access line --write 50" n=$acc_line ;;
+			page-read | page-write) x="--access $v" n=$acc_page ;;
+			*) say "unknown micro-benchmark variant $v"; continue ;;
+			esac
+			for o in $orders; do
+				rotate
+				for m in $order; do
+					# shellcheck disable=SC2086
+					run "micro-$v-$o" "$sc" "$m" "$rep" "$G/nomad_bench" \
+						--cold-mb "$amb" --mb "$bmb" --b-policy "$pol" $x \
+						--order "$o" --rounds "$rounds" --accesses "$n" \
+						--slow-node "$slow" --fast-node "$fast"
+				done
 			done
 		done
 	done
 	# graph workload: working set larger than the fast node
 	if has pagerank; then
-		free=$(free_mb "$fast")
+		gn=$slow
+		[ "$limit" = 1 ] && gn=$fast	# built on the fast node
 		rotate
 		for m in $order; do
 			run pagerank pressure "$m" "$rep" "$G/nomad_pagerank" \
-				--mb $((free * 13 / 10)) --iters "$iters" --slow-node "$slow"
+				--mb $((fast_free * 13 / 10)) --iters "$iters" --slow-node "$gn"
 		done
 	fi
 	# key-value store: dataset 1.5x the fast node's free memory, 4 KiB values
 	if has redis; then
 		if [ -x "$R/redis-server" ]; then
-			free=$(free_mb "$fast")
 			rotate
 			for m in $order; do
 				run redis ycsb-b "$m" "$rep" redis_ycsb \
-					--keys $((free * 256 * 3 / 2)) --value 4000 --read 95 \
+					--keys $((fast_free * 256 * 3 / 2)) --value 4000 --read 95 \
 					--rounds "$rounds" --ops "$ops"
 			done
 		else
