@@ -25,8 +25,10 @@
 #            [modes=M,...] [limit=0|1] [fast_free=MB]
 # scale multiplies the round length (accesses, iterations, operations);
 # sizes follow fast_free, the free memory of the fast node (measured at
-# start unless given).  workloads: micro, pagerank, redis.  scenarios
-# (micro-benchmark): small, medium, large.  micro: the micro-benchmark's
+# start unless given).  workloads: micro, pagerank, redis, liblinear.
+# scenarios: small, medium, large (micro-benchmark), ycsb-a, ycsb-b
+# (redis); a workload runs those of its scenarios that are named, all of
+# them if none is (pagerank: pressure, liblinear: l1r-lr).  micro: the micro-benchmark's
 # access variants line-read, line-write (50 % writes), page-read,
 # page-write; orders: zipf, uniform.  modes: a subset of notier, tpp,
 # async, tpm, nomad (default all).  limit=1: only the "limit" mode (the
@@ -34,8 +36,8 @@
 # a boot whose fast node holds everything; give it the fast_free of the
 # normal boot so that sizes are the same.
 clock=wall scale=1 reps=1 rounds=6 workloads=micro,pagerank,redis
-scenarios=small,medium,large micro=page-read,page-write orders=uniform
-profile=0 limit=0 fast_free= modes="notier tpp async tpm nomad"
+scenarios=small,medium,large,ycsb-a,ycsb-b micro=page-read,page-write orders=uniform
+profile=0 limit=0 fast_free="" modes="notier tpp async tpm nomad"
 for a in "$@"; do
 	k=${a%%=*}
 	case $k in
@@ -59,6 +61,13 @@ if [ "$PROFILE" = 1 ] && ! perf version >/dev/null 2>&1; then
 fi
 
 say() { echo "bench: $*" >&2; }
+# fd 3: the console, also while run() sends a workload's output to /tmp/out
+exec 3>&2
+# info LINE: into the workload's output and onto the console
+info() {
+	echo "$*"
+	echo "bench:   $*" >&3
+}
 
 # fast: a node with CPUs; slow: a memory node without
 fast=$(cut -d, -f1 /sys/devices/system/node/has_cpu | cut -d- -f1)
@@ -224,10 +233,42 @@ has() {
 	return 1
 }
 
-# Redis (Debian's redis-server, bundled by bench/run) with our YCSB-B
-# driver over a unix socket; a fresh server per mode.
+# pick "SCENARIOS OF A WORKLOAD": those of them that $scenarios names, all
+# of them if it names none
+pick() {
+	pk=""
+	for pk_s in $1; do
+		case " $scenarios " in *" $pk_s "*) pk="$pk $pk_s" ;; esac
+	done
+	echo "${pk:-$1}"
+}
+
+shmem_mb() {
+	awk '/Shmem:/ {print int($4 / 1024)}' /sys/devices/system/node/node$1/meminfo
+}
+
+# The thrashing pass the application workloads run between their load
+# and their measured phase (the NOMAD paper's setup): nomad_thrash writes
+# and reads THRASH_MB, bound to the fast node when demotion is on, so
+# that the idle application's pages are demoted (see nomad_thrash.c).
+thrash_pass() {
+	if [ "$limit" = 1 ]; then
+		# no demotion in the limit: the pass could only fill the fast node
+		echo "thrash: skipped in the limit"
+		return 0
+	fi
+	"$G/nomad_thrash" --mb "$1" --passes 2 --bind "$fast"
+}
+
+# Redis (Debian's redis-server, bundled by bench/run) with our YCSB
+# driver over a unix socket; a fresh server per mode.  The load and the
+# measured operations are separate nomad_redis runs with the thrashing
+# pass in between; the run phase still checks every value it reads.
+#   redis_ycsb THRASH_MB NOMAD_REDIS_ARGS...
 R=/nomad/redis
 redis_ycsb() {
+	rd_tmb=$1
+	shift
 	rm -f /tmp/redis.sock
 	# Not started under numactl: a user-set policy (--preferred,
 	# --membind without --balancing) lacks MPOL_F_MOF, so mpol_misplaced()
@@ -237,11 +278,164 @@ redis_ycsb() {
 		--unixsocket /tmp/redis.sock --save "" --appendonly no \
 		--logfile /tmp/redis.log &
 	pid=$!
-	"$G/nomad_redis" --socket /tmp/redis.sock "$@"
+	"$G/nomad_redis" --socket /tmp/redis.sock --phase load "$@" &&
+		thrash_pass "$rd_tmb" >/tmp/thrash &&
+		info "redis: $(cat /tmp/thrash)" &&
+		"$G/nomad_redis" --socket /tmp/redis.sock --phase run "$@"
 	rc=$?
 	kill "$pid"
 	wait "$pid"
 	return $rc
+}
+
+# Liblinear (Debian's liblinear-tools, bundled by bench/run): train -s 6
+# (L1-regularised logistic regression, as in the NOMAD paper) on the
+# dataset nomad_lingen wrote to $LL on the slow node, then predict on the
+# test set.  The run:
+#   1. train starts with the default policy and loads the dataset: its
+#      feature_node arrays fill the fast node first, the rest goes to the
+#      slow node.  -s 6 then builds a transposed (column-major) copy of
+#      the same size, which is what the solver iterates over.
+#   2. "Loaded" is: the dataset file has been opened and closed again,
+#      train's RSS holds both copies (MIN_KB; the transposed copy's pages
+#      are touched in step with the copying), and it did not grow in the
+#      last 0.1 s sample (the solver's own arrays are allocated).  train
+#      is then stopped (SIGSTOP), the thrashing pass runs, and train goes
+#      on (SIGCONT): the solver starts with its data cold.  If RSS stops
+#      growing below MIN_KB for 3 s, the thrash runs anyway (and says so).
+#   3. One round per Newton iteration of train's log ("iter N  #CD cycles
+#      C"), timed by the guest clock when its line arrives; the work of a
+#      round is nonzeros x CD cycles (every cycle counted as a full pass
+#      over the data, an upper bound: the solver shrinks its active set),
+#      so mops = million nonzeros visited per second.  Same data, same
+#      iterations in every mode (train's random order comes from rand()
+#      without a seed), so round r compares across modes; steady = mean
+#      of the last 3 rounds, as elsewhere.
+#   4. Check: predict's accuracy on the test set must reach LL_MIN_ACC %
+#      (the generator's 3 % label noise leaves ~97 % reachable; a trained
+#      model gets ~95 %, a broken one ~50 %).
+#   liblinear_train THRASH_MB NONZEROS MIN_KB
+L=/nomad/liblinear
+LL=/tmp/liblinear
+LL_MIN_ACC=${LL_MIN_ACC:-90}
+node_mb() {	# PID: "fast/slow" MiB of its memory (numa_maps)
+	awk -v f="N$fast=" -v s="N$slow=" '
+		{ for (i = 2; i <= NF; i++) {
+			if (index($i, f) == 1) a += substr($i, length(f) + 1)
+			if (index($i, s) == 1) b += substr($i, length(s) + 1) } }
+		END { printf "%d/%d", a / 256, b / 256 }' "/proc/$1/numa_maps" 2>/dev/null
+}
+liblinear_train() {
+	ll_tmb=$1 ll_nnz=$2 ll_min_kb=$3
+	rm -f "$LL/model" "$LL/log" "$LL/fifo" "$LL/pred"
+	mkfifo "$LL/fifo"
+	# every line of train's log, stamped with the guest clock
+	while IFS= read -r line; do
+		read -r up _ </proc/uptime
+		echo "$up $line"
+	done <"$LL/fifo" >"$LL/log" &
+	ll_spid=$!
+	read -r ll_ts _ </proc/uptime
+	"$L/ld-linux-x86-64.so.2" --library-path "$L" "$L/train" -s 6 -e "$LL_EPS" \
+		"$LL/train" "$LL/model" >"$LL/fifo" 2>&1 &
+	ll_tpid=$!
+	# file: 0 not opened yet, 1 open, 2 closed again
+	ll_loaded=0 ll_file=0 ll_last=0 ll_same=0
+	while kill -0 "$ll_tpid" 2>/dev/null; do
+		sleep 0.1
+		if [ $ll_file != 2 ]; then
+			ll_o=0
+			for ll_f in /proc/"$ll_tpid"/fd/*; do
+				[ "$(readlink "$ll_f")" = "$LL/train" ] && ll_o=1
+			done
+			[ $ll_o = 1 ] && ll_file=1
+			[ $ll_o = 0 ] && [ $ll_file = 1 ] && ll_file=2
+			continue
+		fi
+		ll_rss=0
+		while read -r ll_k ll_v _; do
+			[ "$ll_k" = VmRSS: ] && ll_rss=$ll_v
+		done <"/proc/$ll_tpid/status"
+		if [ "$ll_rss" -gt "$ll_last" ]; then
+			ll_last=$ll_rss ll_same=0
+			continue
+		fi
+		ll_same=$((ll_same + 1))
+		# a train whose copies are smaller than we think: go on anyway
+		if [ "$ll_rss" -ge "$ll_min_kb" ] || [ "$ll_same" -ge 30 ]; then
+			[ "$ll_rss" -ge "$ll_min_kb" ] ||
+				info "liblinear: RSS $ll_rss KiB stays below $ll_min_kb KiB, thrashing anyway"
+			kill -STOP "$ll_tpid"
+			ll_loaded=1
+			break
+		fi
+	done
+	if [ $ll_loaded = 0 ]; then
+		wait "$ll_tpid"
+		wait "$ll_spid"
+		echo "liblinear: train ended before it had loaded (or stopped growing): $(tail -1 "$LL/log")"
+		return 1
+	fi
+	read -r ll_t0 _ </proc/uptime
+	info "liblinear: loaded after $(awk -v a="$ll_ts" -v b="$ll_t0" 'BEGIN {print b - a}') s," \
+		"RSS $((ll_rss / 1024)) MiB, fast/slow MiB $(node_mb "$ll_tpid")"
+	thrash_pass "$ll_tmb" >"$LL/thrash" || {
+		kill -9 "$ll_tpid"
+		wait "$ll_tpid"
+		wait "$ll_spid"
+		return 1
+	}
+	info "liblinear: $(cat "$LL/thrash"); then fast/slow MiB $(node_mb "$ll_tpid")"
+	read -r ll_t0 _ </proc/uptime
+	kill -CONT "$ll_tpid"
+	wait "$ll_tpid"
+	ll_rc=$?
+	wait "$ll_spid"
+	if [ $ll_rc != 0 ]; then
+		echo "liblinear: train failed (exit $ll_rc): $(tail -1 "$LL/log")"
+		return 1
+	fi
+	awk -v t0="$ll_t0" -v nnz="$ll_nnz" -v out="$LL/steady" '
+		$2 == "iter" && $1 < t0 { early++ }
+		$2 == "iter" && $1 >= t0 { n++; secs[n] = $1 - t0; t0 = $1; cyc[n] = $6 }
+		/optimization finished/ { done = 1 }
+		END {
+			if (early)
+				print "liblinear: " early " iterations before the thrash (not counted)"
+			if (!done || !n) {
+				print "liblinear: no iterations in the log"
+				exit 1
+			}
+			for (r = 1; r <= n; r++) {
+				s = secs[r] > 0.005 ? secs[r] : 0.005	# /proc/uptime: 10 ms
+				w = nnz * cyc[r]
+				printf "round %d nnz %.0f secs %.4f mops %.4f stall_ms 0.0\n",
+					r, w, s, w / s / 1e6
+				if (r > n - 3)
+					steady += w / s / 1e6 / (n < 3 ? n : 3)
+				total += secs[r]
+			}
+			printf "liblinear: %d iterations in %.2f s after the thrash\n", n, total
+			printf "steady %.4f\n", steady >out
+		}' "$LL/log" >"$LL/rounds"
+	ll_rc=$?
+	grep '^round' "$LL/rounds"
+	grep '^liblinear' "$LL/rounds" | while IFS= read -r ll_l; do info "$ll_l"; done
+	[ $ll_rc = 0 ] || return 1
+	"$L/ld-linux-x86-64.so.2" --library-path "$L" "$L/predict" \
+		"$LL/test" "$LL/model" "$LL/pred" >"$LL/acc" 2>&1
+	ll_acc=$(sed -n 's/^Accuracy = \([0-9.]*\)%.*/\1/p' "$LL/acc")
+	if [ -z "$ll_acc" ]; then
+		echo "liblinear: predict failed: $(tail -1 "$LL/acc")"
+		return 1
+	fi
+	info "liblinear: $(tail -1 "$LL/acc")"
+	read -r _ ll_steady <"$LL/steady"
+	echo "summary steady_mops $ll_steady fast_pages 0 total_pages 0 accuracy $ll_acc"
+	if ! awk -v a="$ll_acc" -v m="$LL_MIN_ACC" 'BEGIN { exit !(a >= m) }'; then
+		echo "liblinear: accuracy $ll_acc % is below $LL_MIN_ACC %"
+		return 1
+	fi
 }
 
 [ -n "$fast_free" ] || fast_free=$(free_mb "$fast")
@@ -252,17 +446,22 @@ acc_line=$((2000000 * scale))
 iters=$((6 * scale))
 [ $iters -lt 4 ] && iters=4
 ops=$((60000 * scale))
+# Liblinear dataset: one-hot fields (nonzeros per row) over this many features
+LL_FIELDS=${LL_FIELDS:-16}
+LL_FEATURES=${LL_FEATURES:-3200}
+# train's stopping tolerance: 0.1 is 4 Newton iterations here (the default
+# 0.01 takes 8 and 2.5x as long for the same test accuracy)
+LL_EPS=${LL_EPS:-0.1}
 for rep in $(seq 1 "$reps"); do
 	# The paper's shape: a cold set A written first fills the fast node;
 	# then the working set B is written on the slow node and accessed.
 	# small: B 60 % of the fast node's free memory, medium 100 %, large:
 	# no A, one set of 200 % written with the default policy.
-	has micro && for sc in $scenarios; do
+	has micro && for sc in $(pick "small medium large"); do
 		case $sc in
 		small) amb=$((fast_free * 90 / 100)) bmb=$((fast_free * 60 / 100)) pol=slow ;;
 		medium) amb=$((fast_free * 90 / 100)) bmb=$fast_free pol=slow ;;
 		large) amb=0 bmb=$((fast_free * 2)) pol=default ;;
-		*) say "unknown scenario $sc"; continue ;;
 		esac
 		[ "$limit" = 1 ] && pol=fast
 		for v in $micro; do
@@ -294,17 +493,53 @@ for rep in $(seq 1 "$reps"); do
 				--mb $((fast_free * 13 / 10)) --iters "$iters" --slow-node "$gn"
 		done
 	fi
-	# key-value store: dataset 1.5x the fast node's free memory, 4 KiB values
+	# key-value store: dataset 1.5x the fast node's free memory, 4 KiB
+	# values; YCSB-A 50 % reads, YCSB-B 95 %; thrashing pass of 2x the
+	# free memory between load and run
 	if has redis; then
 		if [ -x "$R/redis-server" ]; then
-			rotate
-			for m in $order; do
-				run redis ycsb-b "$m" "$rep" redis_ycsb \
-					--keys $((fast_free * 256 * 3 / 2)) --value 4000 --read 95 \
-					--rounds "$rounds" --ops "$ops"
+			for sc in $(pick "ycsb-a ycsb-b"); do
+				rp=95
+				[ "$sc" = ycsb-a ] && rp=50
+				rotate
+				for m in $order; do
+					run redis "$sc" "$m" "$rep" redis_ycsb $((fast_free * 2)) \
+						--keys $((fast_free * 256 * 3 / 2)) --value 4000 \
+						--read "$rp" --rounds "$rounds" --ops "$ops"
+				done
 			done
 		else
 			say "redis-server is not in the guest, Redis skipped"
+		fi
+	fi
+	# machine learning: train's two copies of the dataset (rows and
+	# columns, 16 B per nonzero each) 1.3x the fast node's free memory;
+	# the dataset file is written once, on the slow node, and read by
+	# every mode's train; thrashing pass of 2x the free memory
+	if has liblinear; then
+		if [ -x "$L/train" ] && [ -x "$L/predict" ]; then
+			rm -rf "$LL"
+			mkdir -p "$LL"
+			# a user-set policy: the page cache of the file stays put
+			numactl --membind="$slow" "$G/nomad_lingen" --mb $((fast_free * 13 / 20)) \
+				--fields "$LL_FIELDS" --features "$LL_FEATURES" \
+				"$LL/train" "$LL/test" >"$LL/gen" 2>&1 ||
+				say "nomad_lingen failed: $(tail -1 "$LL/gen")"
+			# lingen rows R test_rows T features F nonzeros Z train_bytes B
+			# shellcheck disable=SC2046
+			set -- $(tail -1 "$LL/gen")
+			if [ "$1" = lingen ]; then
+				say "liblinear: $3 rows, $9 nonzeros, file $((${11} / 1048576)) MiB," \
+					"shmem fast/slow $(shmem_mb "$fast")/$(shmem_mb "$slow") MiB"
+				rotate
+				for m in $order; do
+					run liblinear l1r-lr "$m" "$rep" liblinear_train \
+						$((fast_free * 2)) "$9" $(($9 * 32 / 1024 * 95 / 100))
+				done
+			fi
+			rm -rf "$LL"
+		else
+			say "Liblinear is not in the guest, Liblinear skipped"
 		fi
 	fi
 done
