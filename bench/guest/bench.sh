@@ -16,20 +16,25 @@
 #   PROF,<clock>,<workload>,<scenario>,<mode>,<rep>,<rank>,<percent>,<comm>,<symbol>
 #        (with PROFILE=1: the top symbols of a system-wide perf profile)
 #
-#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS] [WORKLOADS] [SCENARIOS] [PROFILE]
+#   bench.sh CLOCK [SCALE] [REPEATS] [ROUNDS] [WORKLOADS] [SCENARIOS] [PROFILE] [MODES]
 # SCALE multiplies the round length (accesses, iterations, operations);
 # sizes follow the free memory of the fast node.  WORKLOADS is a
-# comma-separated subset of micro,pagerank,redis; SCENARIOS of
-# fits,pressure,thrash (micro-benchmark only).  PROFILE=1: perf profile per run.
+# comma-separated subset of micro,pagerank,redis,liblinear; SCENARIOS of
+# fits,pressure,thrash (micro-benchmark), ycsb-a,ycsb-b (redis): a workload
+# runs those of its scenarios that SCENARIOS names, all of them if it
+# names none (pagerank: pressure; liblinear: l1r-lr).  PROFILE=1: perf
+# profile per run.  MODES: a comma-separated subset of
+# notier,tpp,async,tpm,nomad (default all).  LL_MIN_ACC (90), LL_FIELDS (16), LL_FEATURES (3200) in
+# the environment: Liblinear's accuracy check and dataset shape.
 clock=${1:-wall}
 scale=${2:-1}
 reps=${3:-1}
 rounds=${4:-8}
-workloads=$(echo "${5:-micro,pagerank,redis}" | tr , ' ')
+workloads=$(echo "${5:-micro,pagerank,redis,liblinear}" | tr , ' ')
 scenarios=$(echo "${6:-fits,pressure,thrash}" | tr , ' ')
 G=/nomad
-MODES="notier tpp async tpm nomad"
 PROFILE=${7:-0}
+MODES=$(echo "${8:-notier,tpp,async,tpm,nomad}" | tr , ' ')
 PROF_TOP=${PROF_TOP:-12}
 if [ "$PROFILE" = 1 ] && ! perf version >/dev/null 2>&1; then
 	echo "bench: PROFILE=1 but perf does not run in this guest" >&2
@@ -37,6 +42,13 @@ if [ "$PROFILE" = 1 ] && ! perf version >/dev/null 2>&1; then
 fi
 
 say() { echo "bench: $*" >&2; }
+# fd 3: the console, also while run() sends a workload's output to /tmp/out
+exec 3>&2
+# info LINE: into the workload's output and onto the console
+info() {
+	echo "$*"
+	echo "bench:   $*" >&3
+}
 
 # fast: a node with CPUs; slow: a memory node without
 fast=$(cut -d, -f1 /sys/devices/system/node/has_cpu | cut -d- -f1)
@@ -167,8 +179,8 @@ run() {
 i=0
 rotate() {
 	set -- $MODES
-	k=0
-	while [ $k -lt $((i % 5)) ]; do
+	k=0 nm=$#
+	while [ $k -lt $((i % nm)) ]; do
 		first=$1
 		shift
 		set -- "$@" "$first"
@@ -183,10 +195,37 @@ has() {
 	return 1
 }
 
-# Redis (Debian's redis-server, bundled by bench/run) with our YCSB-B
-# driver over a unix socket; a fresh server per mode.
+# pick "SCENARIOS OF A WORKLOAD": those of them that $scenarios names, all
+# of them if it names none
+pick() {
+	pk=""
+	for pk_s in $1; do
+		case " $scenarios " in *" $pk_s "*) pk="$pk $pk_s" ;; esac
+	done
+	echo "${pk:-$1}"
+}
+
+shmem_mb() {
+	awk '/Shmem:/ {print int($4 / 1024)}' /sys/devices/system/node/node$1/meminfo
+}
+
+# The thrashing pass the application workloads run between their load
+# and their measured phase (the NOMAD paper's setup): nomad_thrash writes
+# and reads THRASH_MB, bound to the fast node when demotion is on, so
+# that the idle application's pages are demoted (see nomad_thrash.c).
+thrash_pass() {
+	"$G/nomad_thrash" --mb "$1" --passes 2 --bind "$fast"
+}
+
+# Redis (Debian's redis-server, bundled by bench/run) with our YCSB
+# driver over a unix socket; a fresh server per mode.  The load and the
+# measured operations are separate nomad_redis runs with the thrashing
+# pass in between; the run phase still checks every value it reads.
+#   redis_ycsb THRASH_MB NOMAD_REDIS_ARGS...
 R=/nomad/redis
 redis_ycsb() {
+	rd_tmb=$1
+	shift
 	rm -f /tmp/redis.sock
 	# Not started under numactl: a user-set policy (--preferred,
 	# --membind without --balancing) lacks MPOL_F_MOF, so mpol_misplaced()
@@ -196,25 +235,183 @@ redis_ycsb() {
 		--unixsocket /tmp/redis.sock --save "" --appendonly no \
 		--logfile /tmp/redis.log &
 	pid=$!
-	"$G/nomad_redis" --socket /tmp/redis.sock "$@"
+	"$G/nomad_redis" --socket /tmp/redis.sock --phase load "$@" &&
+		thrash_pass "$rd_tmb" >/tmp/thrash &&
+		info "redis: $(cat /tmp/thrash)" &&
+		"$G/nomad_redis" --socket /tmp/redis.sock --phase run "$@"
 	rc=$?
 	kill "$pid"
 	wait "$pid"
 	return $rc
 }
 
+# Liblinear (Debian's liblinear-tools, bundled by bench/run): train -s 6
+# (L1-regularised logistic regression, as in the NOMAD paper) on the
+# dataset nomad_lingen wrote to $LL on the slow node, then predict on the
+# test set.  The run:
+#   1. train starts with the default policy and loads the dataset: its
+#      feature_node arrays fill the fast node first, the rest goes to the
+#      slow node.  -s 6 then builds a transposed (column-major) copy of
+#      the same size, which is what the solver iterates over.
+#   2. "Loaded" is: the dataset file has been opened and closed again,
+#      train's RSS holds both copies (MIN_KB; the transposed copy's pages
+#      are touched in step with the copying), and it did not grow in the
+#      last 0.1 s sample (the solver's own arrays are allocated).  train
+#      is then stopped (SIGSTOP), the thrashing pass runs, and train goes
+#      on (SIGCONT): the solver starts with its data cold.  If RSS stops
+#      growing below MIN_KB for 3 s, the thrash runs anyway (and says so).
+#   3. One round per Newton iteration of train's log ("iter N  #CD cycles
+#      C"), timed by the guest clock when its line arrives; the work of a
+#      round is nonzeros x CD cycles (every cycle counted as a full pass
+#      over the data, an upper bound: the solver shrinks its active set),
+#      so mops = million nonzeros visited per second.  Same data, same
+#      iterations in every mode (train's random order comes from rand()
+#      without a seed), so round r compares across modes; steady = mean
+#      of the last 3 rounds, as elsewhere.
+#   4. Check: predict's accuracy on the test set must reach LL_MIN_ACC %
+#      (the generator's 3 % label noise leaves ~97 % reachable; a trained
+#      model gets ~95 %, a broken one ~50 %).
+#   liblinear_train THRASH_MB NONZEROS MIN_KB
+L=/nomad/liblinear
+LL=/tmp/liblinear
+LL_MIN_ACC=${LL_MIN_ACC:-90}
+node_mb() {	# PID: "fast/slow" MiB of its memory (numa_maps)
+	awk -v f="N$fast=" -v s="N$slow=" '
+		{ for (i = 2; i <= NF; i++) {
+			if (index($i, f) == 1) a += substr($i, length(f) + 1)
+			if (index($i, s) == 1) b += substr($i, length(s) + 1) } }
+		END { printf "%d/%d", a / 256, b / 256 }' "/proc/$1/numa_maps" 2>/dev/null
+}
+liblinear_train() {
+	ll_tmb=$1 ll_nnz=$2 ll_min_kb=$3
+	rm -f "$LL/model" "$LL/log" "$LL/fifo" "$LL/pred"
+	mkfifo "$LL/fifo"
+	# every line of train's log, stamped with the guest clock
+	while IFS= read -r line; do
+		read -r up _ </proc/uptime
+		echo "$up $line"
+	done <"$LL/fifo" >"$LL/log" &
+	ll_spid=$!
+	read -r ll_ts _ </proc/uptime
+	"$L/ld-linux-x86-64.so.2" --library-path "$L" "$L/train" -s 6 -e "$LL_EPS" \
+		"$LL/train" "$LL/model" >"$LL/fifo" 2>&1 &
+	ll_tpid=$!
+	# file: 0 not opened yet, 1 open, 2 closed again
+	ll_loaded=0 ll_file=0 ll_last=0 ll_same=0
+	while kill -0 "$ll_tpid" 2>/dev/null; do
+		sleep 0.1
+		if [ $ll_file != 2 ]; then
+			ll_o=0
+			for ll_f in /proc/"$ll_tpid"/fd/*; do
+				[ "$(readlink "$ll_f")" = "$LL/train" ] && ll_o=1
+			done
+			[ $ll_o = 1 ] && ll_file=1
+			[ $ll_o = 0 ] && [ $ll_file = 1 ] && ll_file=2
+			continue
+		fi
+		ll_rss=0
+		while read -r ll_k ll_v _; do
+			[ "$ll_k" = VmRSS: ] && ll_rss=$ll_v
+		done <"/proc/$ll_tpid/status"
+		if [ "$ll_rss" -gt "$ll_last" ]; then
+			ll_last=$ll_rss ll_same=0
+			continue
+		fi
+		ll_same=$((ll_same + 1))
+		# a train whose copies are smaller than we think: go on anyway
+		if [ "$ll_rss" -ge "$ll_min_kb" ] || [ "$ll_same" -ge 30 ]; then
+			[ "$ll_rss" -ge "$ll_min_kb" ] ||
+				info "liblinear: RSS $ll_rss KiB stays below $ll_min_kb KiB, thrashing anyway"
+			kill -STOP "$ll_tpid"
+			ll_loaded=1
+			break
+		fi
+	done
+	if [ $ll_loaded = 0 ]; then
+		wait "$ll_tpid"
+		wait "$ll_spid"
+		echo "liblinear: train ended before it had loaded (or stopped growing): $(tail -1 "$LL/log")"
+		return 1
+	fi
+	read -r ll_t0 _ </proc/uptime
+	info "liblinear: loaded after $(awk -v a="$ll_ts" -v b="$ll_t0" 'BEGIN {print b - a}') s," \
+		"RSS $((ll_rss / 1024)) MiB, fast/slow MiB $(node_mb "$ll_tpid")"
+	thrash_pass "$ll_tmb" >"$LL/thrash" || {
+		kill -9 "$ll_tpid"
+		wait "$ll_tpid"
+		wait "$ll_spid"
+		return 1
+	}
+	info "liblinear: $(cat "$LL/thrash"); then fast/slow MiB $(node_mb "$ll_tpid")"
+	read -r ll_t0 _ </proc/uptime
+	kill -CONT "$ll_tpid"
+	wait "$ll_tpid"
+	ll_rc=$?
+	wait "$ll_spid"
+	if [ $ll_rc != 0 ]; then
+		echo "liblinear: train failed (exit $ll_rc): $(tail -1 "$LL/log")"
+		return 1
+	fi
+	awk -v t0="$ll_t0" -v nnz="$ll_nnz" -v out="$LL/steady" '
+		$2 == "iter" && $1 < t0 { early++ }
+		$2 == "iter" && $1 >= t0 { n++; secs[n] = $1 - t0; t0 = $1; cyc[n] = $6 }
+		/optimization finished/ { done = 1 }
+		END {
+			if (early)
+				print "liblinear: " early " iterations before the thrash (not counted)"
+			if (!done || !n) {
+				print "liblinear: no iterations in the log"
+				exit 1
+			}
+			for (r = 1; r <= n; r++) {
+				s = secs[r] > 0.005 ? secs[r] : 0.005	# /proc/uptime: 10 ms
+				w = nnz * cyc[r]
+				printf "round %d nnz %.0f secs %.4f mops %.4f stall_ms 0.0\n",
+					r, w, s, w / s / 1e6
+				if (r > n - 3)
+					steady += w / s / 1e6 / (n < 3 ? n : 3)
+				total += secs[r]
+			}
+			printf "liblinear: %d iterations in %.2f s after the thrash\n", n, total
+			printf "steady %.4f\n", steady >out
+		}' "$LL/log" >"$LL/rounds"
+	ll_rc=$?
+	grep '^round' "$LL/rounds"
+	grep '^liblinear' "$LL/rounds" | while IFS= read -r ll_l; do info "$ll_l"; done
+	[ $ll_rc = 0 ] || return 1
+	"$L/ld-linux-x86-64.so.2" --library-path "$L" "$L/predict" \
+		"$LL/test" "$LL/model" "$LL/pred" >"$LL/acc" 2>&1
+	ll_acc=$(sed -n 's/^Accuracy = \([0-9.]*\)%.*/\1/p' "$LL/acc")
+	if [ -z "$ll_acc" ]; then
+		echo "liblinear: predict failed: $(tail -1 "$LL/acc")"
+		return 1
+	fi
+	info "liblinear: $(tail -1 "$LL/acc")"
+	read -r _ ll_steady <"$LL/steady"
+	echo "summary steady_mops $ll_steady fast_pages 0 total_pages 0 accuracy $ll_acc"
+	if ! awk -v a="$ll_acc" -v m="$LL_MIN_ACC" 'BEGIN { exit !(a >= m) }'; then
+		echo "liblinear: accuracy $ll_acc % is below $LL_MIN_ACC %"
+		return 1
+	fi
+}
+
 acc=$((4000000 * scale))
 iters=$((6 * scale))
 [ $iters -lt 4 ] && iters=4
 ops=$((60000 * scale))
+# Liblinear dataset: one-hot fields (nonzeros per row) over this many features
+LL_FIELDS=${LL_FIELDS:-16}
+LL_FEATURES=${LL_FEATURES:-3200}
+# train's stopping tolerance: 0.1 is 4 Newton iterations here (the default
+# 0.01 takes 8 and 2.5x as long for the same test accuracy)
+LL_EPS=${LL_EPS:-0.1}
 for rep in $(seq 1 "$reps"); do
-	has micro && for sc in $scenarios; do
+	has micro && for sc in $(pick "fits pressure thrash"); do
 		free=$(free_mb "$fast")
 		case $sc in
 		fits) mb=$((free * 60 / 100)) extra="" ;;
 		pressure) mb=$((free * 95 / 100)) extra="--shift" ;;
 		thrash) mb=$((free * 2)) extra="" ;;
-		*) say "unknown scenario $sc"; continue ;;
 		esac
 		for v in read write; do
 			wp=0
@@ -236,18 +433,54 @@ for rep in $(seq 1 "$reps"); do
 				--mb $((free * 13 / 10)) --iters "$iters" --slow-node "$slow"
 		done
 	fi
-	# key-value store: dataset 1.5x the fast node's free memory, 4 KiB values
+	# key-value store: dataset 1.5x the fast node's free memory, 4 KiB
+	# values; YCSB-A 50 % reads, YCSB-B 95 %; thrashing pass of 2x the
+	# free memory between load and run
 	if has redis; then
 		if [ -x "$R/redis-server" ]; then
-			free=$(free_mb "$fast")
-			rotate
-			for m in $order; do
-				run redis ycsb-b "$m" "$rep" redis_ycsb \
-					--keys $((free * 256 * 3 / 2)) --value 4000 --read 95 \
-					--rounds "$rounds" --ops "$ops"
+			for sc in $(pick "ycsb-a ycsb-b"); do
+				rp=95
+				[ "$sc" = ycsb-a ] && rp=50
+				free=$(free_mb "$fast")
+				rotate
+				for m in $order; do
+					run redis "$sc" "$m" "$rep" redis_ycsb $((free * 2)) \
+						--keys $((free * 256 * 3 / 2)) --value 4000 \
+						--read "$rp" --rounds "$rounds" --ops "$ops"
+				done
 			done
 		else
 			say "redis-server is not in the guest, Redis skipped"
+		fi
+	fi
+	# machine learning: train's two copies of the dataset (rows and
+	# columns, 16 B per nonzero each) 1.3x the fast node's free memory;
+	# the dataset file is written once, on the slow node, and read by
+	# every mode's train; thrashing pass of 2x the free memory
+	if has liblinear; then
+		if [ -x "$L/train" ] && [ -x "$L/predict" ]; then
+			free=$(free_mb "$fast")
+			rm -rf "$LL"
+			mkdir -p "$LL"
+			# a user-set policy: the page cache of the file stays put
+			numactl --membind="$slow" "$G/nomad_lingen" --mb $((free * 13 / 20)) \
+				--fields "$LL_FIELDS" --features "$LL_FEATURES" \
+				"$LL/train" "$LL/test" >"$LL/gen" 2>&1 ||
+				say "nomad_lingen failed: $(tail -1 "$LL/gen")"
+			# lingen rows R test_rows T features F nonzeros Z train_bytes B
+			set -- $(tail -1 "$LL/gen")
+			if [ "$1" = lingen ]; then
+				say "liblinear: $3 rows, $9 nonzeros, file $((${11} / 1048576)) MiB," \
+					"shmem fast/slow $(shmem_mb "$fast")/$(shmem_mb "$slow") MiB"
+				rotate
+				for m in $order; do
+					run liblinear l1r-lr "$m" "$rep" liblinear_train \
+						$((free * 2)) "$9" $(($9 * 32 / 1024 * 95 / 100))
+				done
+			fi
+			rm -rf "$LL"
+		else
+			say "Liblinear is not in the guest, Liblinear skipped"
 		fi
 	fi
 done
