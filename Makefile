@@ -50,7 +50,7 @@ check:
 	@scripts/check $(VARIANT)
 
 run:
-	@scripts/demo $(VARIANT) && VARIANT=$(VARIANT) scripts/bench --short
+	@scripts/demo $(VARIANT) && VARIANT=$(VARIANT) bench/run --short
 
 clean:
 	rm -rf build/obj-* build/cfg-* build/kselftest build/check-* build/guest build/bzImage-* build/perf
@@ -65,7 +65,7 @@ faultlat:
 		--add build/guest/nomad_faultlat build/guest/faultlat.sh $(FAULTLAT_ARGS)
 
 bench:
-	@scripts/bench
+	@bench/run
 
 series:
 	@scripts/series

@@ -8,7 +8,12 @@
  * lost or torn write under migration fails the run.
  *
  *   nomad_redis --socket PATH --keys N [--value B] [--rounds R] [--ops M]
- *               [--read PCT] [--pipeline P] [--theta T]
+ *               [--read PCT] [--pipeline P] [--theta T] [--phase P]
+ *
+ * --phase load only loads (prints "loaded N keys") and exits; --phase run
+ * skips the load and expects what a load with the same --keys and --value
+ * left (every key at its first version), so that something can run in
+ * between (bench.sh's thrashing pass); --phase all (default) does both.
  *
  * Output, as nomad_bench (mops = million operations per second):
  *   round R ops M secs S mops X stall_ms Y
@@ -153,6 +158,12 @@ static void recv_get(long k, unsigned char v)
 	if (line[0] != '$')
 		fprintf(stderr, "nomad_redis: GET: %s\n", line), exit(1);
 	n = atol(line + 1);
+	if (n < 0) {
+		/* nil: no such key (e.g. --phase run without the load) */
+		if (errors++ < 5)
+			fprintf(stderr, "nomad_redis: key %ld: missing\n", k);
+		return;
+	}
 	while (i < n) {
 		long m;
 
@@ -174,13 +185,15 @@ static void recv_get(long k, unsigned char v)
 static void usage(void)
 {
 	fprintf(stderr, "usage: nomad_redis --socket PATH --keys N [--value B] [--rounds R] "
-		"[--ops M] [--read PCT] [--pipeline P] [--theta T]\n");
+		"[--ops M] [--read PCT] [--pipeline P] [--theta T] [--phase load|run|all]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	long keys = 0, rounds = 6, ops = 100000, rpct = 95, depth = 16, i, r, b;
+	const char *phase = "all";
+	int load, run;
 	double theta = 0.99, steady = 0, t;
 	struct stall_clock sc = { 0 };
 	const char *path = NULL;
@@ -212,12 +225,18 @@ int main(int argc, char **argv)
 			depth = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--theta"))
 			theta = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--phase"))
+			phase = argv[++i];
 		else
 			usage();
 	}
 	if (!path || strlen(path) >= sizeof(sa.sun_path) || keys < 2 || value_len < 1 ||
 	    rounds < 1 || ops < 1 || rpct < 0 || rpct > 100 || depth < 1 ||
 	    theta <= 0 || theta >= 1)
+		usage();
+	load = strcmp(phase, "run") != 0;
+	run = strcmp(phase, "load") != 0;
+	if (strcmp(phase, "all") && strcmp(phase, "load") && strcmp(phase, "run"))
 		usage();
 	strcpy(sa.sun_path, path);
 
@@ -246,17 +265,23 @@ int main(int argc, char **argv)
 	for (i = 0; i < value_len + 26; i++)
 		alphabet[i] = 'a' + i % 26;
 
-	/* load */
-	t = now();
-	for (i = 0; i < keys; i += depth) {
-		for (b = 0; b < depth && i + b < keys; b++)
-			send_set(i + b, 0);
-		flush_out();
-		for (b = 0; b < depth && i + b < keys; b++)
-			recv_set();
+	/* load: every key at version 0, which a --phase run expects */
+	if (load) {
+		t = now();
+		for (i = 0; i < keys; i += depth) {
+			for (b = 0; b < depth && i + b < keys; b++)
+				send_set(i + b, 0);
+			flush_out();
+			for (b = 0; b < depth && i + b < keys; b++)
+				recv_set();
+		}
+		fprintf(stderr, "nomad_redis: loaded %ld keys of %ld bytes in %.1f s\n",
+			keys, value_len, now() - t);
 	}
-	fprintf(stderr, "nomad_redis: loaded %ld keys of %ld bytes in %.1f s\n",
-		keys, value_len, now() - t);
+	if (!run) {
+		printf("loaded %ld keys\n", keys);
+		return 0;
+	}
 
 	/* hot keys scattered: rank -> rank * mult mod keys, mult coprime */
 	for (mult = 1000003; ; mult += 2) {

@@ -8,7 +8,7 @@
  *
  *   nomad_pagerank --mb N [--iters I] [--slow-node S]
  *
- * Output: one line per iteration and a summary (for scripts/bench):
+ * Output: one line per iteration and a summary (for bench/run):
  *   round I edges E secs S mops M stall_ms 0
  *   summary steady_mops M fast_pages 0 total_pages P checksum C
  * "mops" is millions of edges processed per second.

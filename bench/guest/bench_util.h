@@ -4,7 +4,7 @@
  * generator (fixed seed, so every mode replays the same sequence; a driver
  * may set another seed before its first use), zipfian ranks after Gray et
  * al., "Quickly generating billion-record synthetic databases" (the
- * generator YCSB uses), and the per-round report scripts/guest/bench.sh
+ * generator YCSB uses), and the per-round report bench/guest/bench.sh
  * reads.
  */
 #ifndef NOMAD_BENCH_UTIL_H
