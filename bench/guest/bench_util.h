@@ -10,9 +10,11 @@
 #ifndef NOMAD_BENCH_UTIL_H
 #define NOMAD_BENCH_UTIL_H
 
+#include <cpuid.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static inline double now(void)
@@ -114,6 +116,35 @@ static inline void round_report(const char *unit, long r, long rounds, long n,
 	fflush(stdout);
 	if (r > rounds - 3)
 		*steady += mops / (rounds < 3 ? rounds : 3);
+}
+
+/*
+ * The tier model's per-node counters (qemu/README.md), through its CPUID
+ * leaves: tier_nodes() is the number of nodes, 0 without the model;
+ * tier_counter() is counter @k of @node: 0 line lookups, 1 misses,
+ * 2 streamed misses, 3 ns charged.
+ */
+#define TIER_CPUID_BASE	0x4e4d0000u
+enum { TIER_LOOKUPS, TIER_MISSES, TIER_STREAMED, TIER_CHARGED_NS };
+
+static inline unsigned int tier_nodes(void)
+{
+	unsigned int nodes, b, c, d;
+	char sig[12];
+
+	__cpuid_count(TIER_CPUID_BASE, 0, nodes, b, c, d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	return memcmp(sig, "NOMADTIERMDL", 12) ? 0 : nodes;
+}
+
+static inline uint64_t tier_counter(unsigned int node, unsigned int k)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid_count(TIER_CPUID_BASE + 1, node * 4 + k, a, b, c, d);
+	return (uint64_t)d << 32 | a;
 }
 
 #endif

@@ -7,36 +7,19 @@
  * guest time charged).  Exit status 1 and no output if the guest does not
  * run on QEMU with the tier model.
  */
-#include <cpuid.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-
-#define TIER_CPUID_BASE	0x4e4d0000u
-
-static uint64_t counter(unsigned int node, unsigned int k)
-{
-	unsigned int a, b, c, d;
-
-	__cpuid_count(TIER_CPUID_BASE + 1, node * 4 + k, a, b, c, d);
-	return (uint64_t)d << 32 | a;
-}
+#include "bench_util.h"
 
 int main(void)
 {
-	unsigned int nodes, b, c, d, n;
-	char sig[13];
+	unsigned int nodes = tier_nodes(), n;
 
-	__cpuid_count(TIER_CPUID_BASE, 0, nodes, b, c, d);
-	memcpy(sig, &b, 4);
-	memcpy(sig + 4, &c, 4);
-	memcpy(sig + 8, &d, 4);
-	sig[12] = 0;
-	if (strcmp(sig, "NOMADTIERMDL"))
+	if (!nodes)
 		return 1;
 	for (n = 0; n < nodes; n++)
 		printf("node %u lookups %llu misses %llu streamed %llu charged_ns %llu\n", n,
-		       (unsigned long long)counter(n, 0), (unsigned long long)counter(n, 1),
-		       (unsigned long long)counter(n, 2), (unsigned long long)counter(n, 3));
+		       (unsigned long long)tier_counter(n, TIER_LOOKUPS),
+		       (unsigned long long)tier_counter(n, TIER_MISSES),
+		       (unsigned long long)tier_counter(n, TIER_STREAMED),
+		       (unsigned long long)tier_counter(n, TIER_CHARGED_NS));
 	return 0;
 }

@@ -117,8 +117,8 @@ int main(int argc, char **argv)
 	double lat_f = conf("fast_latency_ns", 80), lat_s = conf("slow_latency_ns", 250);
 	double bw_s = conf("slow_bandwidth", 5.0 * (1 << 30));
 	double cache = conf("tier_cache_kib", 2048) * 1024;
-	int model = conf("tier_model", 0) > 0, fast, slow;
-	uint64_t t_small, t_fast, t_slow, t_hot, t_cold;
+	int model = conf("tier_model", 0) > 0, fast, slow, counters;
+	uint64_t t_small, t_fast, t_slow, t_hot, t_cold, ms0 = 0, mf0 = 0;
 	uint64_t *bf, *bs, *bsmall, *dst, *evict;
 	double c, m, miss, ncopy;
 
@@ -154,7 +154,17 @@ int main(int argc, char **argv)
 	rand_reads(bsmall, small, reads / 10);		/* warm: all hits after */
 	t_small = rand_reads(bsmall, small, reads);
 	t_fast = rand_reads(bf, len, reads);
+	/* the model's own count of what the slow loop missed, per node */
+	counters = tier_nodes() > (unsigned int)(fast > slow ? fast : slow);
+	if (counters) {
+		ms0 = tier_counter(slow, TIER_MISSES);
+		mf0 = tier_counter(fast, TIER_MISSES);
+	}
 	t_slow = rand_reads(bs, len, reads);
+	if (counters) {
+		ms0 = tier_counter(slow, TIER_MISSES) - ms0;
+		mf0 = tier_counter(fast, TIER_MISSES) - mf0;
+	}
 
 	/* 4 KiB copies: hot source vs cold slow-node pages (cache flushed) */
 	pages = len / 2 / 4096;
@@ -199,6 +209,8 @@ int main(int argc, char **argv)
 	       c + m * lat_f, c + m * lat_s);
 	printf("tiermodel: copy4k_extra_ns=%.1f predicted_copy4k_ns=%.1f size_over_bw_ns=%.1f lines_times_latency_ns=%.0f\n",
 	       ncopy, miss, 4096 / bw_s * 1e9, 64 * lat_s);
+	printf("tiermodel: counters=%d slow_loop_slow_misses=%llu slow_loop_fast_misses=%llu predicted_misses=%.0f\n",
+	       counters, (unsigned long long)ms0, (unsigned long long)mf0, reads * m);
 	printf("tiermodel: slow_total_ns=%llu fast_total_ns=%llu copy_total_ns=%llu\n",
 	       (unsigned long long)t_slow, (unsigned long long)t_fast,
 	       (unsigned long long)t_cold);
