@@ -4,7 +4,7 @@
 #
 #   make check     build everything, boot the guest, run every test
 #   make run       build if needed, boot, show the tiers, demo + short benchmark
-#   make bench     all workloads x all modes, both clocks; table + plots
+#   make bench     all workloads x all modes + the limit, model clock; table + plots
 #
 # See README.md.
 
