@@ -64,10 +64,12 @@ config NOMAD_KUNIT_TEST
 	depends on NOMAD && KUNIT=y
 	default KUNIT_ALL_TESTS
 	help
-	  KUnit tests for NOMAD's internal logic, starting with the strict
-	  parsing of the vm.nomad_* sysctls.  Built in, they run at boot
-	  and report in KTAP format in the kernel log; they can also be run
-	  with tools/testing/kunit/kunit.py.  They do not change the
-	  behaviour of the running kernel.
+	  KUnit tests for NOMAD's internal logic: the strict parsing of
+	  the vm.nomad_* sysctls and, with NOMAD_TPM, transactional
+	  migration's commit rule (migrating a page of the test's own
+	  user mapping).  Built in, they run at boot and report in KTAP
+	  format in the kernel log; they can also be run with
+	  tools/testing/kunit/kunit.py.  They leave the running kernel's
+	  settings as they found them.
 
 	  If unsure, say N.

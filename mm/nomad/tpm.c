@@ -14,21 +14,26 @@
  *     bit into the folio's dirty flag;
  *  4. commit if the folio is fully unmapped, still clean and not pinned:
  *     the migration core then moves it without copying again, and the
- *     refcount check there catches references taken meanwhile.  Otherwise
+ *     refcount check there catches references taken meanwhile (and a
+ *     folio dirtied by one dropped since is copied again).  Otherwise
  *     abort: the migration entries are turned back into the old PTEs, and
  *     the attempt is retried up to vm.nomad_tpm_max_retries times.
  *
  * Writes through the CPU page tables set a PTE dirty bit (the TLB no longer
- * holds a dirty entry after step 1).  Writes through GUP either hold a
- * reference at commit time or marked the folio dirty (FOLL_TOUCH, unpin
- * with dirtying); secondary MMUs mark it dirty when step 3 invalidates
- * them.  So no write can be lost.  The folio's dirty flag is free for this
- * use because only anonymous, swap-backed folios outside the swap cache are
- * migrated this way: for them it carries no information (reclaim marks
- * them dirty when it adds them to the swap cache).  Large, KSM and
- * maybe-pinned folios take the classic path.
+ * holds a dirty entry after step 1).  Writes through a kernel mapping (GUP,
+ * process_vm_writev(), /proc/pid/mem, KVM's kvm_vcpu_unmap()) either still
+ * hold a reference when the migration core checks the count, or marked the
+ * folio dirty before dropping it (set_page_dirty_lock(), unpin with
+ * dirtying), which the core checks after the count; secondary MMUs mark it
+ * dirty when step 3 invalidates them.  So no write can be lost.  The
+ * folio's dirty flag is free for this use because only anonymous,
+ * swap-backed folios outside the swap cache are migrated this way: for
+ * them it carries no information (reclaim marks them dirty when it adds
+ * them to the swap cache).  Large, KSM and maybe-pinned folios take the
+ * classic path.
  */
 
+#include <kunit/static_stub.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -112,6 +117,18 @@ static bool tpm_clean(struct folio *folio)
 	return !unsafe;
 }
 
+/*
+ * May a copied, unmapped @src be moved without copying again?  Only if
+ * nothing marked it dirty, no PTE still maps it and nothing may have
+ * pinned it.  Other references are caught by the migration core's count.
+ */
+static bool tpm_may_commit(struct folio *src)
+{
+	KUNIT_STATIC_STUB_REDIRECT(tpm_may_commit, src);
+	return !folio_test_dirty(src) && !folio_mapped(src) &&
+	       !folio_maybe_dma_pinned(src);
+}
+
 /* Count and trace the outcome of an attempt. */
 static void tpm_event(struct folio *folio, int attempt, enum nomad_tpm_result result)
 {
@@ -157,10 +174,10 @@ int nomad_tpm_try(struct folio *src, struct folio *dst)
 			return 0;
 		}
 		try_to_migrate(src, 0);
-		dirty = folio_test_dirty(src);
-		if (!dirty && !folio_mapped(src) && !folio_maybe_dma_pinned(src))
+		if (tpm_may_commit(src))
 			return 1;	/* counted by nomad_tpm_moved() */
 
+		dirty = folio_test_dirty(src);
 		tpm_event(src, attempt, dirty ? NOMAD_TPM_ABORTED_DIRTY :
 						NOMAD_TPM_ABORTED_REF);
 		/* roll back: the old PTEs, with the dirty bits they gained */
@@ -180,14 +197,23 @@ int nomad_tpm_try(struct folio *src, struct folio *dst)
 /**
  * nomad_tpm_moved - Account the move of a transactionally copied folio.
  * @src: The source folio.
- * @rc: Result of moving it: 0 if committed, or why not.
+ * @rc: Result of moving it: 0 if moved, or why not.
  *
  * The move fails when @src gained references after it was unmapped; the
- * migration core then retries the move or maps @src back.
+ * migration core then retries the move or maps @src back.  It copies
+ * again, unmapped, if @src became dirty after the unmap: a write through
+ * a kernel mapping whose reference was dropped before the move.
  */
 void nomad_tpm_moved(struct folio *src, int rc)
 {
-	tpm_event(src, 0, rc ? NOMAD_TPM_ABORTED_REF : NOMAD_TPM_COMMITTED);
+	if (rc) {
+		tpm_event(src, 0, NOMAD_TPM_ABORTED_REF);
+	} else if (folio_test_dirty(src)) {
+		tpm_event(src, 0, NOMAD_TPM_ABORTED_DIRTY);
+		tpm_event(src, 0, NOMAD_TPM_FELL_BACK);
+	} else {
+		tpm_event(src, 0, NOMAD_TPM_COMMITTED);
+	}
 }
 
 static struct ctl_table tpm_sysctls[] = {
@@ -201,3 +227,7 @@ static int __init nomad_tpm_init(void)
 	return 0;
 }
 subsys_initcall(nomad_tpm_init);
+
+#ifdef CONFIG_NOMAD_KUNIT_TEST
+#include "tests/tpm-kunit.h"
+#endif
