@@ -16,12 +16,22 @@
  *   nomad_tiermodel MIB READS migrate  with migration: MIB on the slow node,
  *                                      mainline promotion on, 10 rounds of
  *                                      READS random reads, guest ns per round
+ *
+ * The default run ends with the vCPUs' turns (guests with 2 or more
+ * CPUs): a busy loop pinned to each of CPU 0 and 1 for 2 s, and a task
+ * on CPU 1 that sleeps 10 ms at a time.  Under icount the vCPUs share one
+ * guest clock and run in turns; both loops must get about the same work
+ * done, and the sleeper must wake within a tick or so.
  */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 #include "nomad_util.h"
@@ -107,6 +117,79 @@ static int migrate(size_t len, long reads, int fast, int slow)
 	}
 	printf("tiermodel: migrate_total_ns=%llu\n", (unsigned long long)total);
 	return 0;
+}
+
+struct spinner {
+	int cpu;
+	volatile int *stop;
+	unsigned long loops;
+};
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A loop without memory accesses: only instructions cost guest time. */
+static void *spin(void *arg)
+{
+	struct spinner *sp = arg;
+	unsigned long n = 0, x = 1;
+
+	if (pin(sp->cpu))
+		return NULL;
+	while (!*sp->stop) {
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		n++;
+	}
+	__asm__ __volatile__("" : : "r"(x));
+	sp->loops = n;
+	return NULL;
+}
+
+/* Busy loops on CPU 0 and 1 and a sleeper on CPU 1; see the top. */
+static void turns(void)
+{
+	struct spinner sp[2];
+	volatile int stop = 0;
+	double worst = 0, sum = 0;
+	uint64_t t0, t1;
+	pthread_t th[2];
+	int i, n = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	for (i = 0; i < 2; i++) {
+		sp[i] = (struct spinner){ .cpu = i, .stop = &stop };
+		if (pthread_create(&th[i], NULL, spin, &sp[i]))
+			return;
+	}
+	pin(1);
+	usleep(100000);
+	t0 = now_ns();
+	while (now_ns() - t0 < 2000000000ULL) {
+		double late;
+
+		t1 = now_ns();
+		usleep(10000);
+		late = (now_ns() - t1) / 1e6 - 10;
+		sum += late;
+		n++;
+		if (late > worst)
+			worst = late;
+	}
+	stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	printf("tiermodel: turns_cpu0=%lu turns_cpu1=%lu turns_ratio=%.4f sleeps=%d sleep_mean_late_ms=%.2f sleep_max_late_ms=%.2f\n",
+	       sp[0].loops, sp[1].loops,
+	       sp[0].loops && sp[1].loops ? (double)(sp[0].loops < sp[1].loops ? sp[0].loops : sp[1].loops) /
+	       (sp[0].loops > sp[1].loops ? sp[0].loops : sp[1].loops) : 0,
+	       n, n ? sum / n : 0, worst);
 }
 
 int main(int argc, char **argv)
@@ -214,5 +297,7 @@ int main(int argc, char **argv)
 	printf("tiermodel: slow_total_ns=%llu fast_total_ns=%llu copy_total_ns=%llu\n",
 	       (unsigned long long)t_slow, (unsigned long long)t_fast,
 	       (unsigned long long)t_cold);
+	fflush(stdout);
+	turns();
 	return 0;
 }
