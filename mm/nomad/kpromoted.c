@@ -326,6 +326,9 @@ drop:
 	atomic_dec(&kp->nr_queued);
 	count_vm_event(err == -EBUSY ? NOMAD_PROMOTE_DROP_DUP :
 				       NOMAD_PROMOTE_DROP_FULL);
+	/* a full queue must be draining: never leave it to the next insert */
+	if (err == -ENOSPC && wq_has_sleeper(&kp->wait))
+		wake_up_interruptible(&kp->wait);
 	rcu_read_unlock();
 	return true;
 }

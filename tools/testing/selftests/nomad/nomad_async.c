@@ -2,7 +2,8 @@
 /*
  * Asynchronous promotion (vm.nomad_async_promotion): kpromoted threads
  * exist for the top tier, promote what the hinting faults queue, the
- * faulting task itself never migrates, a full queue drops and counts,
+ * faulting task itself never migrates, a full queue drops and counts and
+ * drains,
  * PMD-mapped THPs keep the mainline path, and switching the knob under
  * load leaves no queued folio and no isolated page behind.
  */
@@ -180,6 +181,57 @@ TEST_F(async, full_queue_drops_and_counts)
 	EXPECT_LT(0, q1 - q0);
 	EXPECT_LT(0, d1 - d0);
 	EXPECT_GE(1, kpromoted_queued());
+}
+
+/*
+ * A burst of hinting faults fills a short queue (candidates are dropped
+ * as full); once the faults stop, kpromoted must empty the queue, and
+ * every entry must end as a promotion, a failed one or a stale drop.
+ */
+TEST_F(async, full_queue_drains)
+{
+	size_t len = 32 * MIB, pages = len / NOMAD_PAGE_SIZE;
+	long long upd0, q0, d0, s0, f0, st0, q, d, s, f, st;
+	long left = -1;
+	double t0;
+	char *buf;
+
+	ASSERT_EQ(0, write_long(QUEUE_MAX, 256));
+	ASSERT_EQ(0, write_long(ASYNC, 1));
+	buf = map_on_node(len, MPOL_BIND, self->slow, 0x5a);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, unbind(buf, len));
+	upd0 = vmstat_get("numa_pte_updates");
+	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
+	/* let the scanner mark the buffer, then fault on all of it at once */
+	t0 = now_sec();
+	while (vmstat_get("numa_pte_updates") - upd0 < (long long)pages && now_sec() - t0 < 20)
+		usleep(20000);
+	q0 = vmstat_get("nomad_promote_queued");
+	d0 = vmstat_get("nomad_promote_drop_full");
+	s0 = vmstat_get("nomad_promote_success");
+	f0 = vmstat_get("nomad_promote_fail");
+	st0 = vmstat_get("nomad_promote_drop_stale");
+	read_pages(buf, len);
+	read_pages(buf, len);
+	/* the last batch is counted once migrated, after it left the queue */
+	t0 = now_sec();
+	do {
+		usleep(50000);
+		left = kpromoted_queued();
+		q = vmstat_get("nomad_promote_queued") - q0;
+		d = vmstat_get("nomad_promote_drop_full") - d0;
+		s = vmstat_get("nomad_promote_success") - s0;
+		f = vmstat_get("nomad_promote_fail") - f0;
+		st = vmstat_get("nomad_promote_drop_stale") - st0;
+	} while (now_sec() - t0 < 10 && (left || q != s + f + st));
+	TH_LOG("queue of 256: queued %lld, dropped (full) %lld; %ld left after %.1f s; promoted %lld, failed %lld, stale %lld",
+	       q, d, left, now_sec() - t0, s, f, st);
+	EXPECT_LT(0, d) TH_LOG("the queue never filled");
+	EXPECT_EQ(0, left);
+	EXPECT_EQ(q, s + f + st);
+	EXPECT_EQ(0x5a, buf[len / 2]);
+	munmap(buf, len);
 }
 
 /* PMD-mapped THPs are promoted by the mainline fault path, not queued. */
