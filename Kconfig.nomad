@@ -62,12 +62,13 @@ config NOMAD_SHADOW
 config NOMAD_KUNIT_TEST
 	bool "KUnit tests for NOMAD" if !KUNIT_ALL_TESTS
 	depends on NOMAD && KUNIT=y
+	select MMU_NOTIFIER if NOMAD_TPM
 	default KUNIT_ALL_TESTS
 	help
 	  KUnit tests for NOMAD's internal logic: the strict parsing of
 	  the vm.nomad_* sysctls and, with NOMAD_TPM, transactional
 	  migration's commit rule (migrating a page of the test's own
-	  user mapping).  Built in, they run at boot and report in KTAP
+	  user mapping, with a stand-in secondary MMU).  Built in, they run at boot and report in KTAP
 	  format in the kernel log; they can also be run with
 	  tools/testing/kunit/kunit.py.  They leave the running kernel's
 	  settings as they found them.

@@ -6,9 +6,10 @@
  * the copy: a task touching the folio meanwhile waits for the whole copy.
  * A transactional migration copies first, while the folio stays mapped:
  *
- *  1. clean: clear the folio's dirty flag, and the dirty bit of every PTE
- *     mapping it, flushing the TLB, with an mmu notifier invalidation so
- *     that secondary MMUs drop their mappings too;
+ *  1. clean: clear the dirty bit of every PTE mapping the folio, flushing
+ *     the TLB, with an mmu notifier invalidation so that secondary MMUs
+ *     drop their mappings too; then clear the folio's dirty flag, which
+ *     those invalidations may have set;
  *  2. copy the folio to the destination;
  *  3. unmap it with migration entries; try_to_migrate() moves a dirty PTE
  *     bit into the folio's dirty flag;
@@ -111,9 +112,14 @@ static bool tpm_clean(struct folio *folio)
 		.anon_lock = folio_lock_anon_vma_read,
 	};
 
-	/* first, so that a GUP write marking it dirty meanwhile is seen */
-	folio_clear_dirty(folio);
 	rmap_walk(folio, &rwc);
+	/*
+	 * Only now: invalidating a secondary MMU (KVM zapping a dirty SPTE)
+	 * marks the folio dirty, for writes that are in memory already and
+	 * so in the copy to come.  A writer still holding a reference marks
+	 * it again when it is done, and the migration core checks that.
+	 */
+	folio_clear_dirty(folio);
 	return !unsafe;
 }
 

@@ -14,6 +14,11 @@
  * reference just after the real check.  The folio is one page of a
  * user mapping of the test thread, migrated to another node with memory
  * the way kpromoted migrates.
+ *
+ * A secondary MMU (KVM) marks the folio dirty when the clean step's
+ * invalidation zaps a dirty mapping of it.  Those writes are in memory
+ * before the copy, so the first attempt must still commit: a notifier
+ * standing in for KVM checks that.
  */
 #ifndef _NOMAD_TPM_KUNIT_H
 #define _NOMAD_TPM_KUNIT_H
@@ -23,6 +28,7 @@
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/mman.h>
+#include <linux/mmu_notifier.h>
 #include <linux/swap.h>
 #include <linux/uaccess.h>
 
@@ -30,12 +36,36 @@ enum tpm_test_writer {
 	TPM_TEST_NO_WRITER,	/* nothing writes: the copy commits */
 	TPM_TEST_DROPS_REF,	/* writes, marks dirty, drops its reference */
 	TPM_TEST_KEEPS_REF,	/* writes, marks dirty, keeps its reference */
+	TPM_TEST_SECONDARY_MMU,	/* a secondary MMU with a dirty mapping */
 };
 
 struct tpm_test {
 	enum tpm_test_writer writer;
 	struct page *ref;	/* the writer's reference, from before the copy */
 	int wrote;
+	struct mmu_notifier mn;	/* TPM_TEST_SECONDARY_MMU */
+	struct folio *folio;
+	unsigned long addr;
+	bool spte_dirty;	/* its mapping of @folio is dirty */
+	int zaps;		/* invalidations that zapped it */
+};
+
+/* Like KVM: zapping a dirty mapping of the folio marks it dirty. */
+static int tpm_test_invalidate(struct mmu_notifier *mn,
+			       const struct mmu_notifier_range *range)
+{
+	struct tpm_test *t = container_of(mn, struct tpm_test, mn);
+
+	if (range->start <= t->addr && t->addr < range->end && t->spte_dirty) {
+		folio_mark_dirty(t->folio);
+		t->spte_dirty = false;
+		t->zaps++;
+	}
+	return 0;
+}
+
+static const struct mmu_notifier_ops tpm_test_mn_ops = {
+	.invalidate_range_start = tpm_test_invalidate,
 };
 
 #define TPM_TEST_OLD	0x41
@@ -52,7 +82,8 @@ static bool tpm_test_may_commit(struct folio *src)
 	kunit_deactivate_static_stub(test, tpm_may_commit);
 	ok = tpm_may_commit(src);
 	kunit_activate_static_stub(test, tpm_may_commit, tpm_test_may_commit);
-	if (t->writer == TPM_TEST_NO_WRITER || !t->ref || page_folio(t->ref) != src)
+	if (t->writer == TPM_TEST_NO_WRITER || t->writer == TPM_TEST_SECONDARY_MMU ||
+	    !t->ref || page_folio(t->ref) != src)
 		return ok;
 	p = kmap_local_folio(src, 0);
 	memset(p, TPM_TEST_NEW, PAGE_SIZE);
@@ -148,7 +179,19 @@ static void tpm_test_migrate(struct kunit *test, enum tpm_test_writer writer)
 		KUNIT_FAIL_AND_ABORT(test, "cannot isolate the folio: %d", rc);
 	}
 	list_add(&folio->lru, &folios);
-	if (writer == TPM_TEST_NO_WRITER) {
+	if (writer == TPM_TEST_SECONDARY_MMU) {
+		t.mn.ops = &tpm_test_mn_ops;
+		t.folio = folio;
+		t.addr = addr;
+		t.spte_dirty = true;
+		rc = mmu_notifier_register(&t.mn, current->mm);
+		if (rc) {
+			putback_movable_pages(&folios);
+			put_page(t.ref);
+			KUNIT_FAIL_AND_ABORT(test, "mmu_notifier_register: %d", rc);
+		}
+	}
+	if (writer == TPM_TEST_NO_WRITER || writer == TPM_TEST_SECONDARY_MMU) {
 		put_page(t.ref);	/* the isolation holds its own */
 		t.ref = NULL;
 	}
@@ -166,15 +209,19 @@ static void tpm_test_migrate(struct kunit *test, enum tpm_test_writer writer)
 		static_branch_disable(&nomad_tpm_key);
 	kunit_deactivate_static_stub(test, tpm_may_commit);
 	mem_cgroup_put(memcg);
+	if (writer == TPM_TEST_SECONDARY_MMU)
+		mmu_notifier_unregister(&t.mn, current->mm);
 
 	nid = tpm_test_node_of(addr);
 	KUNIT_ASSERT_EQ(test, copy_from_user(buf, (void __user *)addr, PAGE_SIZE), 0);
 	if (t.ref)
 		put_page(t.ref);
 	for (i = 0, bad = 0; i < PAGE_SIZE; i++)
-		bad += buf[i] != (writer == TPM_TEST_NO_WRITER ? TPM_TEST_OLD : TPM_TEST_NEW);
+		bad += buf[i] != (writer == TPM_TEST_DROPS_REF || writer == TPM_TEST_KEEPS_REF ?
+				  TPM_TEST_NEW : TPM_TEST_OLD);
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "bytes that lost their last write");
-	KUNIT_EXPECT_EQ(test, t.wrote, writer == TPM_TEST_NO_WRITER ? 0 : 1);
+	KUNIT_EXPECT_EQ(test, t.wrote,
+			writer == TPM_TEST_DROPS_REF || writer == TPM_TEST_KEEPS_REF ? 1 : 0);
 
 	KUNIT_EXPECT_EQ(test, tpm_test_delta(before, after, NOMAD_TPM_ATTEMPT), 1UL);
 	switch (writer) {
@@ -189,6 +236,13 @@ static void tpm_test_migrate(struct kunit *test, enum tpm_test_writer writer)
 		KUNIT_EXPECT_EQ(test, tpm_test_delta(before, after, NOMAD_TPM_COMMIT), 0UL);
 		KUNIT_EXPECT_EQ(test, tpm_test_delta(before, after, NOMAD_TPM_ABORT_DIRTY), 1UL);
 		KUNIT_EXPECT_EQ(test, tpm_test_delta(before, after, NOMAD_TPM_FALLBACK), 1UL);
+		break;
+	case TPM_TEST_SECONDARY_MMU:
+		/* the first attempt commits: the zap's dirtying was not a write */
+		KUNIT_EXPECT_EQ(test, t.zaps, 1);
+		KUNIT_EXPECT_EQ(test, nid, dst_nid);
+		KUNIT_EXPECT_EQ(test, tpm_test_delta(before, after, NOMAD_TPM_COMMIT), 1UL);
+		KUNIT_EXPECT_EQ(test, tpm_test_delta(before, after, NOMAD_TPM_ABORT_DIRTY), 0UL);
 		break;
 	case TPM_TEST_KEEPS_REF:
 		/* the reference held at the move: left where it was, mapped again */
@@ -214,10 +268,16 @@ static void nomad_tpm_no_move_while_writer_holds_ref(struct kunit *test)
 	tpm_test_migrate(test, TPM_TEST_KEEPS_REF);
 }
 
+static void nomad_tpm_secondary_mmu_commits_first_try(struct kunit *test)
+{
+	tpm_test_migrate(test, TPM_TEST_SECONDARY_MMU);
+}
+
 static struct kunit_case nomad_tpm_cases[] = {
 	KUNIT_CASE(nomad_tpm_commits_clean_copy),
 	KUNIT_CASE(nomad_tpm_recopies_after_late_write),
 	KUNIT_CASE(nomad_tpm_no_move_while_writer_holds_ref),
+	KUNIT_CASE(nomad_tpm_secondary_mmu_commits_first_try),
 	{}
 };
 
