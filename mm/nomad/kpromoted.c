@@ -473,8 +473,14 @@ static int kpromoted_fn(void *data)
 	while (!kthread_should_stop()) {
 		wait_event_freezable(kp->wait,
 				     atomic_read(&kp->nr_queued) || kthread_should_stop());
-		/* switched off meanwhile: drop what is queued, do not spin */
-		kpromoted_drain(kp, nomad_async_promotion_enabled());
+		/*
+		 * Switched off meanwhile: drop what is queued, do not spin.
+		 * Being stopped (its node goes offline or out of the top
+		 * tier): promote nothing more into it; kpromoted_stop()
+		 * drops what is left.
+		 */
+		kpromoted_drain(kp, nomad_async_promotion_enabled() &&
+				!kthread_should_stop());
 	}
 	return 0;
 }
