@@ -66,9 +66,10 @@ config NOMAD_KUNIT_TEST
 	default KUNIT_ALL_TESTS
 	help
 	  KUnit tests for NOMAD's internal logic: the strict parsing of
-	  the vm.nomad_* sysctls and, with NOMAD_TPM, transactional
-	  migration's commit rule (migrating a page of the test's own
-	  user mapping, with a stand-in secondary MMU).  Built in, they run at boot and report in KTAP
+	  the vm.nomad_* sysctls, the promotion queue's accounting and
+	  references (with NOMAD_ASYNC_PROMOTION) and transactional
+	  migration's commit rule (with NOMAD_TPM; migrating a page of
+	  the test's own user mapping, with a stand-in secondary MMU).  Built in, they run at boot and report in KTAP
 	  format in the kernel log; they can also be run with
 	  tools/testing/kunit/kunit.py.  They leave the running kernel's
 	  settings as they found them.

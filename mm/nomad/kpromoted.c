@@ -9,9 +9,11 @@
  * thread of the target node and maps it again at once.
  *
  * Every top-tier node with memory has a queue and a thread.  The queue is an
- * xarray indexed by PFN, so a folio is queued at most once per target, and
- * every entry holds a reference to the folio and to the task that faulted.
- * vm.nomad_promote_queue_max bounds its length; candidates beyond it are
+ * xarray indexed by PFN, so a folio is queued at most once per target.  An
+ * entry holds a reference to the task that faulted but none to the folio,
+ * so that a queued folio can still be freed, reclaimed, compacted or
+ * offlined; kpromoted takes a reference when it dequeues the entry, if the
+ * folio is still there.  vm.nomad_promote_queue_max bounds its length; candidates beyond it are
  * dropped and counted.  The thread re-checks each folio (tiering still on,
  * still mapped, still in a lower tier, still allowed by the task's memory
  * policy and cpuset, target not short of memory), isolates it and migrates
@@ -26,6 +28,7 @@
 #include <linux/kthread.h>
 #include <linux/memcontrol.h>
 #include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/memory-tiers.h>
 #include <linux/mempolicy.h>
 #include <linux/migrate.h>
@@ -66,13 +69,11 @@ struct kpromoted {
 };
 
 /**
- * struct kpromoted_entry - A queued folio.
- * @folio: The folio; the entry holds a reference.
+ * struct kpromoted_entry - A queued folio, at the PFN that indexes it.
  * @task: The task whose hinting fault queued it, whose memory policy and
  *	  cpuset the promotion must obey; the entry holds a reference.
  */
 struct kpromoted_entry {
-	struct folio *folio;
 	struct task_struct *task;
 };
 
@@ -247,9 +248,54 @@ static bool kpromoted_policy_allows(struct folio *folio, struct task_struct *tas
 
 static void kpromoted_entry_free(struct kpromoted_entry *e)
 {
-	folio_put(e->folio);
 	put_task_struct(e->task);
 	kmem_cache_free(kpromoted_entry_cache, e);
+}
+
+/*
+ * Queue @folio on @kp for the current task, or drop it and count why.
+ * Takes no reference to @folio.  Returns 0 if queued, -EBUSY if it is
+ * queued already, -ENOSPC if the queue is full, -ENOMEM.
+ */
+static int kpromoted_enqueue(struct kpromoted *kp, struct folio *folio)
+{
+	struct kpromoted_entry *e;
+	int err;
+
+	/* already queued: a duplicate, whether or not the queue is full */
+	if (xa_load(&kp->folios, folio_pfn(folio))) {
+		count_vm_event(NOMAD_PROMOTE_DROP_DUP);
+		return -EBUSY;
+	}
+	if (atomic_inc_return(&kp->nr_queued) > READ_ONCE(nomad_promote_queue_max.val)) {
+		err = -ENOSPC;
+		goto drop;
+	}
+	e = kmem_cache_alloc(kpromoted_entry_cache, GFP_NOWAIT | __GFP_NOWARN);
+	if (!e) {
+		err = -ENOMEM;
+		goto drop;
+	}
+	e->task = get_task_struct(current);
+	err = xa_insert(&kp->folios, folio_pfn(folio), e,
+			GFP_NOWAIT | __GFP_NOWARN);
+	if (err) {
+		kpromoted_entry_free(e);
+		goto drop;
+	}
+	count_vm_event(NOMAD_PROMOTE_QUEUED);
+	if (wq_has_sleeper(&kp->wait))
+		wake_up_interruptible(&kp->wait);
+	return 0;
+
+drop:
+	atomic_dec(&kp->nr_queued);
+	count_vm_event(err == -EBUSY ? NOMAD_PROMOTE_DROP_DUP :
+				       NOMAD_PROMOTE_DROP_FULL);
+	/* a full queue must be draining: never leave it to the next insert */
+	if (err == -ENOSPC && wq_has_sleeper(&kp->wait))
+		wake_up_interruptible(&kp->wait);
+	return err;
 }
 
 /**
@@ -271,9 +317,8 @@ static void kpromoted_entry_free(struct kpromoted_entry *e)
 bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 			 int target_nid)
 {
-	struct kpromoted_entry *e;
 	struct kpromoted *kp;
-	int err;
+	bool taken;
 
 	if (!(sysctl_numa_balancing_mode & NUMA_BALANCING_MEMORY_TIERING) ||
 	    node_is_toptier(folio_nid(folio)) || !node_is_toptier(target_nid))
@@ -293,44 +338,11 @@ bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 
 	rcu_read_lock();
 	kp = rcu_dereference(kpromoted_of[target_nid]);
-	if (!kp) {
-		rcu_read_unlock();
-		return false;
-	}
-	if (atomic_inc_return(&kp->nr_queued) > READ_ONCE(nomad_promote_queue_max.val)) {
-		err = -ENOSPC;
-		goto drop;
-	}
-	e = kmem_cache_alloc(kpromoted_entry_cache, GFP_NOWAIT | __GFP_NOWARN);
-	if (!e) {
-		err = -ENOMEM;
-		goto drop;
-	}
-	/* The PTL keeps the folio mapped, so this is not the last reference. */
-	folio_get(folio);
-	e->folio = folio;
-	e->task = get_task_struct(current);
-	err = xa_insert(&kp->folios, folio_pfn(folio), e,
-			GFP_NOWAIT | __GFP_NOWARN);
-	if (err) {
-		kpromoted_entry_free(e);
-		goto drop;
-	}
-	count_vm_event(NOMAD_PROMOTE_QUEUED);
-	if (wq_has_sleeper(&kp->wait))
-		wake_up_interruptible(&kp->wait);
+	taken = kp;
+	if (kp)
+		kpromoted_enqueue(kp, folio);	/* or dropped, and counted */
 	rcu_read_unlock();
-	return true;
-
-drop:
-	atomic_dec(&kp->nr_queued);
-	count_vm_event(err == -EBUSY ? NOMAD_PROMOTE_DROP_DUP :
-				       NOMAD_PROMOTE_DROP_FULL);
-	/* a full queue must be draining: never leave it to the next insert */
-	if (err == -ENOSPC && wq_has_sleeper(&kp->wait))
-		wake_up_interruptible(&kp->wait);
-	rcu_read_unlock();
-	return true;
+	return taken;
 }
 
 /*
@@ -342,7 +354,7 @@ static bool kpromoted_tiering(void)
 	return READ_ONCE(sysctl_numa_balancing_mode) & NUMA_BALANCING_MEMORY_TIERING;
 }
 
-/* Is a dequeued folio no longer a candidate? */
+/* Is a dequeued folio, of which kpromoted holds a reference, no longer a candidate? */
 static bool kpromoted_stale(struct folio *folio)
 {
 	if (!kpromoted_tiering())
@@ -390,14 +402,37 @@ static void kpromoted_flush(struct kpromoted *kp, struct kpromoted_batch *b)
 }
 
 /*
+ * The folio queued at @pfn, with a reference, or NULL if it was freed
+ * meanwhile.  The PFN may hold another folio by now (or a page that is no
+ * folio of user memory): the checks that follow drop a folio that the
+ * task does not map.
+ */
+static struct folio *kpromoted_get_folio(unsigned long pfn)
+{
+	struct page *page = pfn_to_online_page(pfn);
+	struct folio *folio;
+
+	if (!page)
+		return NULL;
+	folio = page_folio(page);
+	if (!folio_try_get(folio))
+		return NULL;
+	/* split, or made part of a larger folio, before we had it */
+	if (unlikely(page_folio(page) != folio || folio_pfn(folio) != pfn)) {
+		folio_put(folio);
+		return NULL;
+	}
+	return folio;
+}
+
+/*
  * Re-check a dequeued folio under the mmap_lock of the mm of the task
  * that queued it, isolate it and add it to @b.  Returns false if it is
- * not to be promoted.
+ * not to be promoted.  The caller holds a reference to @folio.
  */
-static bool kpromoted_add(struct kpromoted *kp, struct kpromoted_batch *b,
-			  struct kpromoted_entry *e)
+static bool kpromoted_add_folio(struct kpromoted *kp, struct kpromoted_batch *b,
+				struct kpromoted_entry *e, struct folio *folio)
 {
-	struct folio *folio = e->folio;
 	struct mem_cgroup *memcg;
 	struct mm_struct *mm;
 
@@ -437,6 +472,21 @@ static bool kpromoted_add(struct kpromoted *kp, struct kpromoted_batch *b,
 	return true;
 }
 
+/* Take the folio queued at @pfn and add it to @b, see kpromoted_add_folio(). */
+static bool kpromoted_add(struct kpromoted *kp, struct kpromoted_batch *b,
+			  struct kpromoted_entry *e, unsigned long pfn)
+{
+	struct folio *folio = kpromoted_get_folio(pfn);
+	bool added;
+
+	if (!folio)
+		return false;
+	added = kpromoted_add_folio(kp, b, e, folio);
+	/* if isolated, the isolation holds its own reference */
+	folio_put(folio);
+	return added;
+}
+
 /*
  * Empty @kp's queue: migrate the folios if @promote, otherwise just drop
  * them.  Every reference the queue held is gone on return.
@@ -451,9 +501,8 @@ static void kpromoted_drain(struct kpromoted *kp, bool promote)
 	xa_for_each(&kp->folios, pfn, e) {
 		xa_erase(&kp->folios, pfn);
 		atomic_dec(&kp->nr_queued);
-		if (!promote || !kpromoted_add(kp, &b, e))
+		if (!promote || !kpromoted_add(kp, &b, e, pfn))
 			count_vm_event(NOMAD_PROMOTE_DROP_STALE);
-		/* if isolated, the isolation holds its own folio reference */
 		kpromoted_entry_free(e);
 	}
 	kpromoted_flush(kp, &b);
@@ -613,3 +662,7 @@ static int __init kpromoted_init(void)
 	return 0;
 }
 late_initcall_sync(kpromoted_init);
+
+#ifdef CONFIG_NOMAD_KUNIT_TEST
+#include "tests/kpromoted-kunit.h"
+#endif
