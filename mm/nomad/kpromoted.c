@@ -13,12 +13,12 @@
  * entry holds a reference to the task that faulted but none to the folio,
  * so that a queued folio can still be freed, reclaimed, compacted or
  * offlined; kpromoted takes a reference when it dequeues the entry, if the
- * folio is still there.  vm.nomad_promote_queue_max bounds its length; candidates beyond it are
- * dropped and counted.  The thread re-checks each folio (tiering still on,
- * still mapped, still in a lower tier, still allowed by the task's memory
- * policy and cpuset, target not short of memory), isolates it and migrates
- * the folios in batches of one mm and one memcg each, with one TLB flush
- * per batch.
+ * folio is still there.  vm.nomad_promote_queue_max bounds its length;
+ * candidates beyond it are dropped and counted.  The thread re-checks each
+ * folio (tiering still on, still mapped, still in a lower tier, still
+ * allowed by the task's memory policy and cpuset, target not short of
+ * memory), isolates it and migrates the folios in batches of one mm and
+ * one memcg each, with one TLB flush per batch.
  */
 #define pr_fmt(fmt) "nomad: " fmt
 
