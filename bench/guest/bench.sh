@@ -8,14 +8,17 @@
 #   STAT,<clock>,<workload>,<scenario>,<mode>,<rep>,<steady_mops>,<promoted>,
 #        <demoted>,<remaps>,<tpm_commits>,<tpm_aborts>,<hint_faults>,<stall_ms>,<secs>,
 #        <user_s>,<sys_s>,<kpromoted_s>,<kswapd_s>,<queued>,<dropped>,<promote_fail>,
-#        <candidates>,<tlb_shootdowns>,<round1_mops>,<fast_misses>,<slow_misses>
+#        <candidates>,<tlb_shootdowns>,<round1_mops>,<fast_misses>,<slow_misses>,
+#        <backoff_drops>,<redemoted>
 # user_s and sys_s: all CPUs (/proc/stat; system includes irq and softirq);
 # kpromoted_s and kswapd_s: CPU time of those kernel threads, a subset of
 # sys_s; queued, dropped, promote_fail: kpromoted's queue (nomad_promote_*);
 # candidates: pgpromote_candidate (hint faults that chose promotion);
 # tlb_shootdowns: TLB shootdown IPIs received (/proc/interrupts "TLB");
 # fast_misses, slow_misses: the tier model's cache misses on each node
-# (nomad_tierstat; empty without the model).
+# (nomad_tierstat; empty without the model); backoff_drops, redemoted:
+# candidates the promotion back-off dropped, pages demoted again soon
+# after NOMAD promoted them (nomad_promote_drop_backoff, _redemoted).
 #
 #   PROF,<clock>,<workload>,<scenario>,<mode>,<rep>,<rank>,<percent>,<comm>,<symbol>
 #        (with profile=1: the top symbols of a system-wide perf profile)
@@ -193,14 +196,15 @@ run() {
 				d["nomad_tpm_abort_dirty"] + d["nomad_tpm_abort_ref"],
 				d["numa_hint_faults"], stall, t[2] - t[1]
 			split(miss, mm, " ")
-			printf ",%.2f,%.2f,%.2f,%.2f,%d,%d,%d,%d,%d,%s,%s,%s\n",
+			printf ",%.2f,%.2f,%.2f,%.2f,%d,%d,%d,%d,%d,%s,%s,%s,%d,%d\n",
 				(u[5] - u[1]) / hz, (u[6] - u[2]) / hz,
 				(u[7] - u[3]) / hz, (u[8] - u[4]) / hz,
 				d["nomad_promote_queued"],
 				d["nomad_promote_drop_dup"] + d["nomad_promote_drop_full"] +
 				d["nomad_promote_drop_stale"],
 				d["nomad_promote_fail"], d["pgpromote_candidate"], tlb, r1,
-				miss != "" ? mm[3] - mm[1] : "", miss != "" ? mm[4] - mm[2] : ""
+				miss != "" ? mm[3] - mm[1] : "", miss != "" ? mm[4] - mm[2] : "",
+				d["nomad_promote_drop_backoff"], d["nomad_promote_redemoted"]
 		}' /tmp/v0 /tmp/v1 /tmp/out
 	[ "$PROFILE" = 1 ] && perf report -i /tmp/perf.data --stdio -q --no-children \
 		-g none --sort comm,sym --percent-limit 0.1 2>/dev/null |

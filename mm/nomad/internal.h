@@ -39,6 +39,33 @@ int nomad_knob_handler(const struct ctl_table *table, int write,
 }
 
 #ifdef CONFIG_NOMAD_ASYNC_PROMOTION
+/* Admit at least 1 in 2^NOMAD_BACKOFF_MAX_SHIFT candidates. */
+#define NOMAD_BACKOFF_MAX_SHIFT		8
+/* Fewer re-demoted folios than this in a period say nothing. */
+#define NOMAD_BACKOFF_MIN_FOLIOS		32
+
+/**
+ * struct nomad_backoff - Promotion back-off of one top-tier node.
+ * @promoted: Folios kpromoted promoted into the node.
+ * @redemoted: Folios promoted into the node and demoted again soon after.
+ * @last_promoted: @promoted at the start of this period.
+ * @last_redemoted: @redemoted at the start of this period.
+ * @next: When this period ends, in jiffies.
+ * @shift: Admit 1 in 2^@shift candidates.
+ */
+struct nomad_backoff {
+	atomic_long_t promoted;
+	atomic_long_t redemoted;
+	unsigned long last_promoted;
+	unsigned long last_redemoted;
+	unsigned long next;
+	unsigned int shift;
+};
+
+void nomad_backoff_init(struct nomad_backoff *bo);
+void nomad_backoff_reset(struct nomad_backoff *bo);
+bool nomad_backoff_admit(struct nomad_backoff *bo);
+void nomad_kpromoted_redemoted(int nid);
 void nomad_kpromoted_flush_all(void);
 #else
 static inline void nomad_kpromoted_flush_all(void)

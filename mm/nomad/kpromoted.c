@@ -18,7 +18,8 @@
  * folio (tiering still on, still mapped, still in a lower tier, still
  * allowed by the task's memory policy and cpuset, target not short of
  * memory), isolates it and migrates the folios in batches of one mm and
- * one memcg each, with one TLB flush per batch.
+ * one memcg each, with one TLB flush per batch.  While the node thrashes,
+ * the back-off (backoff.c) admits only some of the candidates.
  */
 #define pr_fmt(fmt) "nomad: " fmt
 
@@ -58,6 +59,7 @@
  * @nr_queued: Number of entries in @folios.
  * @wait: The thread waits here for work.
  * @lock: Serialises emptying @folios (by the thread and by knob writes).
+ * @backoff: How many candidates to admit while the node thrashes.
  */
 struct kpromoted {
 	int nid;
@@ -66,6 +68,7 @@ struct kpromoted {
 	atomic_t nr_queued;
 	wait_queue_head_t wait;
 	struct mutex lock;	/* serialises emptying @folios */
+	struct nomad_backoff backoff;
 };
 
 /**
@@ -255,7 +258,8 @@ static void kpromoted_entry_free(struct kpromoted_entry *e)
 /*
  * Queue @folio on @kp for the current task, or drop it and count why.
  * Takes no reference to @folio.  Returns 0 if queued, -EBUSY if it is
- * queued already, -ENOSPC if the queue is full, -ENOMEM.
+ * queued already, -EAGAIN if the back-off drops it, -ENOSPC if the queue
+ * is full, -ENOMEM.
  */
 static int kpromoted_enqueue(struct kpromoted *kp, struct folio *folio)
 {
@@ -266,6 +270,10 @@ static int kpromoted_enqueue(struct kpromoted *kp, struct folio *folio)
 	if (xa_load(&kp->folios, folio_pfn(folio))) {
 		count_vm_event(NOMAD_PROMOTE_DROP_DUP);
 		return -EBUSY;
+	}
+	if (!nomad_backoff_admit(&kp->backoff)) {
+		count_vm_event(NOMAD_PROMOTE_DROP_BACKOFF);
+		return -EAGAIN;
 	}
 	if (atomic_inc_return(&kp->nr_queued) > READ_ONCE(nomad_promote_queue_max.val)) {
 		err = -ENOSPC;
@@ -383,6 +391,7 @@ static void kpromoted_migrate(struct kpromoted *kp, struct kpromoted_batch *b)
 							kp->nid));
 		count_vm_events(NOMAD_PROMOTE_SUCCESS, b->nr - failed);
 		count_vm_events(NOMAD_PROMOTE_FAIL, failed);
+		atomic_long_add(b->nr - failed, &kp->backoff.promoted);
 	}
 	mem_cgroup_put(b->memcg);
 	b->memcg = NULL;
@@ -535,10 +544,28 @@ static int kpromoted_fn(void *data)
 }
 
 /**
+ * nomad_kpromoted_redemoted - Count a folio that left a node soon after promotion.
+ * @nid: The top-tier node it was demoted from.
+ *
+ * For the back-off of the node's kpromoted; see backoff.c.
+ */
+void nomad_kpromoted_redemoted(int nid)
+{
+	struct kpromoted *kp;
+
+	rcu_read_lock();
+	kp = rcu_dereference(kpromoted_of[nid]);
+	if (kp)
+		atomic_long_inc(&kp->backoff.redemoted);
+	rcu_read_unlock();
+}
+
+/**
  * nomad_kpromoted_flush_all - Drop every queued folio.
  *
  * Called when asynchronous promotion is switched off, after no fault path
- * can queue any more: every queue ends empty with all references dropped.
+ * can queue any more: every queue ends empty with all references dropped,
+ * and promotion starts again with every candidate admitted.
  */
 void nomad_kpromoted_flush_all(void)
 {
@@ -549,8 +576,10 @@ void nomad_kpromoted_flush_all(void)
 	for_each_node(nid) {
 		kp = rcu_dereference_protected(kpromoted_of[nid],
 					       lockdep_is_held(&kpromoted_mutex));
-		if (kp)
+		if (kp) {
 			kpromoted_drain(kp, false);
+			nomad_backoff_reset(&kp->backoff);
+		}
 	}
 	mutex_unlock(&kpromoted_mutex);
 }
@@ -567,6 +596,7 @@ static int kpromoted_start(int nid)
 	atomic_set(&kp->nr_queued, 0);
 	init_waitqueue_head(&kp->wait);
 	mutex_init(&kp->lock);
+	nomad_backoff_init(&kp->backoff);
 	kp->task = kthread_run(kpromoted_fn, kp, "kpromoted%d", nid);
 	if (IS_ERR(kp->task)) {
 		int err = PTR_ERR(kp->task);
@@ -632,13 +662,14 @@ static int kpromoted_show(struct seq_file *m, void *v)
 	struct kpromoted *kp;
 	int nid;
 
-	seq_puts(m, "node queued\n");
+	seq_puts(m, "node queued backoff\n");
 	mutex_lock(&kpromoted_mutex);
 	for_each_node(nid) {
 		kp = rcu_dereference_protected(kpromoted_of[nid],
 					       lockdep_is_held(&kpromoted_mutex));
 		if (kp)
-			seq_printf(m, "%4d %6d\n", nid, atomic_read(&kp->nr_queued));
+			seq_printf(m, "%4d %6d %7u\n", nid, atomic_read(&kp->nr_queued),
+				   READ_ONCE(kp->backoff.shift));
 	}
 	mutex_unlock(&kpromoted_mutex);
 	return 0;

@@ -4,11 +4,13 @@
  * exist for the top tier, promote what the hinting faults queue, the
  * faulting task itself never migrates, a full queue drops and counts and
  * drains,
- * PMD-mapped THPs keep the mainline path, and switching the knob under
- * load leaves no queued folio and no isolated page behind.
+ * PMD-mapped THPs keep the mainline path, switching the knob under load
+ * leaves no queued folio and no isolated page behind, and promotion backs
+ * off while the fast node thrashes.
  */
 #include <dirent.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "../kselftest_harness.h"
@@ -17,6 +19,8 @@
 #define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 #define ASYNC		"/proc/sys/vm/nomad_async_promotion"
 #define QUEUE_MAX	"/proc/sys/vm/nomad_promote_queue_max"
+#define BACKOFF		"/proc/sys/vm/nomad_promote_backoff"
+#define DEMOTION	"/sys/kernel/mm/numa/demotion_enabled"
 #define MIB		(1024UL * 1024)
 
 FIXTURE(async) {
@@ -340,6 +344,113 @@ TEST_F(async, toggle_under_load_leaves_nothing)
 	EXPECT_EQ(0, kpromoted_queued());
 	EXPECT_EQ(0, iso_anon);
 	EXPECT_EQ(0, iso_file);
+}
+
+/* The back-off shift of @nid's kpromoted (debugfs), or -1. */
+static int backoff_shift(int nid)
+{
+	char buf[4096], *line;
+	int n, q, shift;
+
+	if (read_file("/sys/kernel/debug/nomad/kpromoted", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%d %d %d", &n, &q, &shift) == 3 && n == nid)
+			return shift;
+	return -1;
+}
+
+/* Read the first word of every page of @buf once; count those not @i. */
+static long sweep(char *buf, long pages)
+{
+	long i, bad = 0;
+
+	for (i = 0; i < pages; i++)
+		bad += __atomic_load_n((long *)(buf + i * NOMAD_PAGE_SIZE),
+				       __ATOMIC_RELAXED) != i;
+	return bad;
+}
+
+/*
+ * A working set twice the fast node's free memory, read in sweeps: what
+ * is promoted is demoted again before its next use.  The back-off must
+ * see the re-demotions and drop candidates; with the knob off it must
+ * drop none.
+ */
+TEST_F_TIMEOUT(async, backs_off_when_thrashing, 150)
+{
+	long long d0, r0, s0, d1, r1, s1, d2, q1, q2;
+	long free_kb, pages, i, bad = 0, sweeps = 0;
+	int shift, max_shift = 0;
+	char saved_demotion[16];
+	size_t len;
+	char *buf;
+	double t0;
+
+	ASSERT_LT(0, read_file(DEMOTION, saved_demotion, sizeof(saved_demotion)));
+	free_kb = node_free_kb(self->fast);
+	ASSERT_LT(0, free_kb);
+	len = (size_t)free_kb * 2048;
+	if (node_free_kb(self->slow) * 1024L < (long)len)
+		SKIP(return, "slow node has less than %zu MiB free", len / MIB);
+
+	pages = len / NOMAD_PAGE_SIZE;
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, madvise(buf, len, MADV_NOHUGEPAGE));
+	/*
+	 * Demotion on before the fill: a fast node filled without it leaves
+	 * kswapd given up on it (nothing it may reclaim, no swap), and then
+	 * nothing is ever demoted again.
+	 */
+	ASSERT_EQ(0, write_file(DEMOTION, "true"));
+	for (i = 0; i < pages; i++)
+		*(long *)(buf + i * NOMAD_PAGE_SIZE) = i;
+
+	ASSERT_EQ(0, write_long(BACKOFF, 1));
+	ASSERT_EQ(0, write_long(ASYNC, 1));
+	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
+	d0 = vmstat_get("nomad_promote_drop_backoff");
+	r0 = vmstat_get("nomad_promote_redemoted");
+	s0 = vmstat_get("nomad_promote_success");
+	t0 = now_sec();
+	do {
+		bad += sweep(buf, pages);
+		sweeps++;
+		shift = backoff_shift(self->fast);
+		if (shift > max_shift)
+			max_shift = shift;
+		d1 = vmstat_get("nomad_promote_drop_backoff");
+	} while (d1 == d0 && now_sec() - t0 < 60);
+	r1 = vmstat_get("nomad_promote_redemoted");
+	s1 = vmstat_get("nomad_promote_success");
+	TH_LOG("on: %ld sweeps, %.1f s: promoted %lld, re-demoted %lld, dropped %lld, shift %d",
+	       sweeps, now_sec() - t0, s1 - s0, r1 - r0, d1 - d0, max_shift);
+	/* the shift may be back at 0 when sampled: the drops are the proof */
+	EXPECT_LT(0, r1 - r0);
+	EXPECT_LT(0, d1 - d0);
+
+	/* off: every candidate is admitted again (a fault resets the shift) */
+	ASSERT_EQ(0, write_long(BACKOFF, 0));
+	bad += sweep(buf, pages);
+	d1 = vmstat_get("nomad_promote_drop_backoff");
+	q1 = vmstat_get("nomad_promote_queued");
+	t0 = now_sec();
+	while (now_sec() - t0 < 5)
+		bad += sweep(buf, pages);
+	d2 = vmstat_get("nomad_promote_drop_backoff");
+	q2 = vmstat_get("nomad_promote_queued");
+	shift = backoff_shift(self->fast);
+	TH_LOG("back-off off: queued %lld, dropped by the back-off %lld, shift %d",
+	       q2 - q1, d2 - d1, shift);
+	EXPECT_EQ(d1, d2);
+	EXPECT_LT(0, q2 - q1);	/* there were candidates to drop */
+	EXPECT_EQ(0, shift);
+	EXPECT_EQ(0, bad);
+
+	write_long(BACKOFF, 1);
+	write_file(DEMOTION, saved_demotion);
+	munmap(buf, len);
 }
 
 TEST_HARNESS_MAIN

@@ -42,6 +42,7 @@ static const struct nomad_knob_range nomad_knob_ranges[] = {
 	{ "nomad_transactional_migration", 0, 0, 1 },
 	{ "nomad_shadow", 0, 0, 1 },
 	{ "nomad_promote_queue_max", 16384, 1, 1 << 20 },
+	{ "nomad_promote_backoff", 1, 0, 1 },
 	{ "nomad_tpm_max_retries", 3, 0, 64 },
 	{ "nomad_tpm_fallback", 1, 0, 1 },
 };
@@ -50,6 +51,7 @@ static const char * const nomad_counters[] = {
 	"nomad_promote_queued", "nomad_promote_drop_full",
 	"nomad_promote_drop_dup", "nomad_promote_drop_stale",
 	"nomad_promote_success", "nomad_promote_fail",
+	"nomad_promote_drop_backoff", "nomad_promote_redemoted",
 	"nomad_tpm_attempt", "nomad_tpm_commit", "nomad_tpm_abort_dirty",
 	"nomad_tpm_abort_ref", "nomad_tpm_fallback",
 	"nomad_shadow_create", "nomad_shadow_demote_remap",
