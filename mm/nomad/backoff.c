@@ -161,19 +161,11 @@ bool nomad_backoff_admit(struct nomad_backoff *bo)
 }
 
 /**
- * nomad_backoff_init - Start with every candidate admitted.
- * @bo: The back-off state of a node.
- */
-void nomad_backoff_init(struct nomad_backoff *bo)
-{
-	*bo = (struct nomad_backoff) { .next = jiffies + HZ };
-}
-
-/**
- * nomad_backoff_reset - Admit every candidate again, from a fresh period.
- * @bo: The back-off state of a node, possibly in use.
+ * nomad_backoff_reset - Admit every candidate, from a fresh period.
+ * @bo: The back-off state of a node: zeroed, or possibly in use.
  *
- * Called when asynchronous promotion is switched off.
+ * Called when a node's kpromoted starts and when asynchronous promotion
+ * is switched off.
  */
 void nomad_backoff_reset(struct nomad_backoff *bo)
 {

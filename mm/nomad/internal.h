@@ -62,7 +62,6 @@ struct nomad_backoff {
 	unsigned int shift;
 };
 
-void nomad_backoff_init(struct nomad_backoff *bo);
 void nomad_backoff_reset(struct nomad_backoff *bo);
 bool nomad_backoff_admit(struct nomad_backoff *bo);
 void nomad_kpromoted_redemoted(int nid);

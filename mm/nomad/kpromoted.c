@@ -596,7 +596,7 @@ static int kpromoted_start(int nid)
 	atomic_set(&kp->nr_queued, 0);
 	init_waitqueue_head(&kp->wait);
 	mutex_init(&kp->lock);
-	nomad_backoff_init(&kp->backoff);
+	nomad_backoff_reset(&kp->backoff);
 	kp->task = kthread_run(kpromoted_fn, kp, "kpromoted%d", nid);
 	if (IS_ERR(kp->task)) {
 		int err = PTR_ERR(kp->task);

@@ -26,7 +26,7 @@ static struct kpromoted *kpq_test_queue(struct kunit *test)
 	atomic_set(&kp->nr_queued, 0);
 	init_waitqueue_head(&kp->wait);
 	mutex_init(&kp->lock);
-	nomad_backoff_init(&kp->backoff);
+	nomad_backoff_reset(&kp->backoff);
 	return kp;
 }
 
