@@ -59,6 +59,19 @@ config NOMAD_SHADOW
 
 	  If unsure, say Y.
 
+config NOMAD_DEBUG
+	bool "Debugging aids for NOMAD's tests"
+	depends on NOMAD && DEBUG_FS
+	help
+	  Files in /sys/kernel/debug/nomad/ that let tests make races
+	  certain: tpm_copy_delay_us holds each transactional migration
+	  attempt open between its copy and its unmap, so that a
+	  concurrent write lands in the window and aborts the attempt.
+	  At 0, the default, nothing changes.  The NOMAD kselftests that
+	  need them skip when they are missing.
+
+	  If unsure, say N.
+
 config NOMAD_KUNIT_TEST
 	bool "KUnit tests for NOMAD" if !KUNIT_ALL_TESTS
 	depends on NOMAD && KUNIT=y
@@ -66,11 +79,12 @@ config NOMAD_KUNIT_TEST
 	default KUNIT_ALL_TESTS
 	help
 	  KUnit tests for NOMAD's internal logic: the strict parsing of
-	  the vm.nomad_* sysctls, the promotion queue's accounting and
-	  references (with NOMAD_ASYNC_PROMOTION) and transactional
-	  migration's commit rule (with NOMAD_TPM; migrating a page of
-	  the test's own user mapping, with a stand-in secondary MMU).  Built in, they run at boot and report in KTAP
-	  format in the kernel log; they can also be run with
+	  the vm.nomad_* sysctls; with NOMAD_ASYNC_PROMOTION, the
+	  promotion queue's accounting and references and the back-off's
+	  control law; with NOMAD_TPM, transactional migration's commit
+	  rule (migrating a page of the test's own user mapping, with a
+	  stand-in secondary MMU).  Built in, they run at boot and report
+	  in KTAP format in the kernel log; they can also be run with
 	  tools/testing/kunit/kunit.py.  They leave the running kernel's
 	  settings as they found them.
 

@@ -35,6 +35,8 @@
  */
 
 #include <kunit/static_stub.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -123,6 +125,48 @@ static bool tpm_clean(struct folio *folio)
 	return !unsafe;
 }
 
+#ifdef CONFIG_NOMAD_DEBUG
+/*
+ * debugfs nomad/tpm_copy_delay_us: how long each attempt waits between the
+ * copy and the unmap.  A write within that window must abort the attempt;
+ * a test widens the window so that its writer certainly hits it.
+ */
+static u32 tpm_copy_delay_us;
+
+static int tpm_copy_delay_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(tpm_copy_delay_us);
+	return 0;
+}
+
+static int tpm_copy_delay_set(void *data, u64 val)
+{
+	if (val > USEC_PER_SEC)
+		return -EINVAL;
+	WRITE_ONCE(tpm_copy_delay_us, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(tpm_copy_delay_fops, tpm_copy_delay_get,
+			 tpm_copy_delay_set, "%llu\n");
+
+static void tpm_copy_delay(void)
+{
+	u32 us = READ_ONCE(tpm_copy_delay_us);
+
+	if (us)
+		fsleep(us);
+}
+
+static void tpm_debugfs_init(void)
+{
+	debugfs_create_file_unsafe("tpm_copy_delay_us", 0600, nomad_debugfs_dir,
+				   NULL, &tpm_copy_delay_fops);
+}
+#else
+static inline void tpm_copy_delay(void) { }
+static inline void tpm_debugfs_init(void) { }
+#endif
+
 /*
  * May a copied, unmapped @src be moved without copying again?  Only if
  * nothing marked it dirty, no PTE still maps it and nothing may have
@@ -179,6 +223,7 @@ int nomad_tpm_try(struct folio *src, struct folio *dst)
 			tpm_event(src, attempt, NOMAD_TPM_FELL_BACK);
 			return 0;
 		}
+		tpm_copy_delay();
 		try_to_migrate(src, 0);
 		if (tpm_may_commit(src))
 			return 1;	/* counted by nomad_tpm_moved() */
@@ -227,12 +272,14 @@ static struct ctl_table tpm_sysctls[] = {
 	NOMAD_KNOB("nomad_tpm_fallback", nomad_tpm_fallback),
 };
 
+/* late: after nomad_init(), which creates the debugfs directory */
 static int __init nomad_tpm_init(void)
 {
 	register_sysctl_init("vm", tpm_sysctls);
+	tpm_debugfs_init();
 	return 0;
 }
-subsys_initcall(nomad_tpm_init);
+late_initcall(nomad_tpm_init);
 
 #ifdef CONFIG_NOMAD_KUNIT_TEST
 #include "tests/tpm-kunit.h"

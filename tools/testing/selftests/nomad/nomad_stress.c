@@ -406,7 +406,15 @@ TEST_F_TIMEOUT(stress, no_lost_write_under_churn_and_toggles, 240)
 	EXPECT_EQ(0, sum.bad_pages);
 	EXPECT_EQ(0, sum.bad_words);
 	EXPECT_LT(1000, sum.ops);
-	EXPECT_LT(0, c1[0] - c0[0]);
+	/*
+	 * Pages must have crossed tiers.  Demotions are certain (the hog
+	 * leaves less room than the workers use); promotions only have to
+	 * be tried: whether a candidate finds room above the fast node's
+	 * watermark is a race with kswapd (on the debug kernel, 289 of 6,299
+	 * candidates in one run, none in another).  Promotion itself is
+	 * checked by the tpp, async and tpm tests.
+	 */
+	EXPECT_LT(0, c1[9] - c0[9]);
 	EXPECT_LT(0, c1[1] - c0[1] + c1[2] - c0[2]);
 	EXPECT_LT(10, tog.toggles);
 
