@@ -201,7 +201,7 @@ run() {
 				(u[7] - u[3]) / hz, (u[8] - u[4]) / hz,
 				d["nomad_promote_queued"],
 				d["nomad_promote_drop_dup"] + d["nomad_promote_drop_full"] +
-				d["nomad_promote_drop_stale"],
+				d["nomad_promote_drop_nomem"] + d["nomad_promote_drop_stale"],
 				d["nomad_promote_fail"], d["pgpromote_candidate"], tlb, r1,
 				miss != "" ? mm[3] - mm[1] : "", miss != "" ? mm[4] - mm[2] : "",
 				d["nomad_promote_drop_backoff"], d["nomad_promote_redemoted"]

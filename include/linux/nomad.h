@@ -89,12 +89,12 @@ static inline bool nomad_shadow_enabled(void)
 
 #ifdef CONFIG_NOMAD_ASYNC_PROMOTION
 bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
-			 int target_nid);
+			 int target_nid, int *nid, int *flags);
 int nomad_tier_cpupid(struct folio *src, struct folio *dst, int cpupid);
 #else
 static inline bool nomad_promote_queue(struct folio *folio,
 				       struct vm_area_struct *vma,
-				       int target_nid)
+				       int target_nid, int *nid, int *flags)
 {
 	return false;
 }

@@ -39,6 +39,7 @@
 #include <linux/nomad.h>
 #include <linux/rmap.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/numa_balancing.h>
 #include <linux/sched/sysctl.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
@@ -298,8 +299,10 @@ static int kpromoted_enqueue(struct kpromoted *kp, struct folio *folio)
 
 drop:
 	atomic_dec(&kp->nr_queued);
-	count_vm_event(err == -EBUSY ? NOMAD_PROMOTE_DROP_DUP :
-				       NOMAD_PROMOTE_DROP_FULL);
+	/* -EBUSY: xa_insert() lost a race with a fault on another mapping */
+	count_vm_event(err == -ENOSPC ? NOMAD_PROMOTE_DROP_FULL :
+		       err == -EBUSY ? NOMAD_PROMOTE_DROP_DUP :
+				       NOMAD_PROMOTE_DROP_NOMEM);
 	/* a full queue must be draining: never leave it to the next insert */
 	if (err == -ENOSPC && wq_has_sleeper(&kp->wait))
 		wake_up_interruptible(&kp->wait);
@@ -313,20 +316,32 @@ drop:
  * @vma: The VMA of the fault.
  * @target_nid: The node numa_migrate_check() chose.
  *
+ * @nid: The node the fault is accounted to (task_numa_fault()); the
+ *	 folio's node on entry.
+ * @flags: The fault's task_numa_fault() flags.
+ *
  * Called when asynchronous promotion is on, by the faulting task, after
  * mpol_misplaced() chose @target_nid.  Handles only promotions (a folio in
  * a lower tier, a top-tier target with a kpromoted thread) that the task's
  * cpuset allows; everything else is left to the caller's mainline path.
+ *
+ * The fault is accounted as mainline accounts the promotion it replaces
+ * (per-task NUMA statistics, numa_pages_migrated): a queued folio as
+ * migrated to @target_nid, which it is moments later unless it is freed
+ * or kpromoted's checks refuse it; a dropped one as a failed migration,
+ * as when mainline finds the target short of memory.  A folio queued
+ * already was accounted by its first fault.
  *
  * Return: true if NOMAD took over the folio (queued it, or dropped it and
  * counted why): the caller must not migrate it.  false: not a case for
  * asynchronous promotion, migrate it the mainline way.
  */
 bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
-			 int target_nid)
+			 int target_nid, int *nid, int *flags)
 {
 	struct kpromoted *kp;
 	bool taken;
+	int err;
 
 	if (!(sysctl_numa_balancing_mode & NUMA_BALANCING_MEMORY_TIERING) ||
 	    node_is_toptier(folio_nid(folio)) || !node_is_toptier(target_nid))
@@ -347,8 +362,15 @@ bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 	rcu_read_lock();
 	kp = rcu_dereference(kpromoted_of[target_nid]);
 	taken = kp;
-	if (kp)
-		kpromoted_enqueue(kp, folio);	/* or dropped, and counted */
+	if (kp) {
+		err = kpromoted_enqueue(kp, folio);	/* or dropped, and counted */
+		if (!err) {
+			*nid = target_nid;
+			*flags |= TNF_MIGRATED;
+		} else if (err != -EBUSY) {
+			*flags |= TNF_MIGRATE_FAIL;
+		}
+	}
 	rcu_read_unlock();
 	return taken;
 }
@@ -360,6 +382,16 @@ bool nomad_promote_queue(struct folio *folio, struct vm_area_struct *vma,
 static bool kpromoted_tiering(void)
 {
 	return READ_ONCE(sysctl_numa_balancing_mode) & NUMA_BALANCING_MEMORY_TIERING;
+}
+
+/*
+ * May kpromoted still promote?  Checked for every folio and before every
+ * batch, so that switching tiering or asynchronous promotion off stops it
+ * within the batch it is migrating, not after the rest of its queue.
+ */
+static bool kpromoted_active(void)
+{
+	return kpromoted_tiering() && nomad_async_promotion_enabled();
 }
 
 /* Is a dequeued folio, of which kpromoted holds a reference, no longer a candidate? */
@@ -381,7 +413,7 @@ static void kpromoted_migrate(struct kpromoted *kp, struct kpromoted_batch *b)
 
 	if (!b->nr)
 		return;
-	if (!kpromoted_tiering()) {
+	if (!kpromoted_active()) {
 		/* switched off while the batch was collected */
 		putback_movable_pages(&b->folios);
 		count_vm_events(NOMAD_PROMOTE_DROP_STALE, b->nr);
@@ -498,7 +530,10 @@ static bool kpromoted_add(struct kpromoted *kp, struct kpromoted_batch *b,
 
 /*
  * Empty @kp's queue: migrate the folios if @promote, otherwise just drop
- * them.  Every reference the queue held is gone on return.
+ * them.  Every reference the queue held is gone on return.  Only kpromoted
+ * itself promotes; it stops promoting (and drops the rest) as soon as it
+ * is switched off or stopped, so that the knob-off path and
+ * kpromoted_stop(), which wait for @kp->lock, wait for one batch at most.
  */
 static void kpromoted_drain(struct kpromoted *kp, bool promote)
 {
@@ -510,6 +545,7 @@ static void kpromoted_drain(struct kpromoted *kp, bool promote)
 	xa_for_each(&kp->folios, pfn, e) {
 		xa_erase(&kp->folios, pfn);
 		atomic_dec(&kp->nr_queued);
+		promote = promote && kpromoted_active() && !kthread_should_stop();
 		if (!promote || !kpromoted_add(kp, &b, e, pfn))
 			count_vm_event(NOMAD_PROMOTE_DROP_STALE);
 		kpromoted_entry_free(e);
@@ -537,8 +573,7 @@ static int kpromoted_fn(void *data)
 		 * tier): promote nothing more into it; kpromoted_stop()
 		 * drops what is left.
 		 */
-		kpromoted_drain(kp, nomad_async_promotion_enabled() &&
-				!kthread_should_stop());
+		kpromoted_drain(kp, true);
 	}
 	return 0;
 }

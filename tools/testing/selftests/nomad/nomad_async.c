@@ -20,6 +20,7 @@
 #define ASYNC		"/proc/sys/vm/nomad_async_promotion"
 #define QUEUE_MAX	"/proc/sys/vm/nomad_promote_queue_max"
 #define BACKOFF		"/proc/sys/vm/nomad_promote_backoff"
+#define TPM		"/proc/sys/vm/nomad_transactional_migration"
 #define MIB		(1024UL * 1024)
 
 FIXTURE(async) {
@@ -43,6 +44,8 @@ FIXTURE_SETUP(async)
 
 FIXTURE_TEARDOWN(async)
 {
+	if (!access(NOMAD_TPM_COPY_DELAY, W_OK))
+		write_long(NOMAD_TPM_COPY_DELAY, 0);
 	nomad_set_switches(0);
 	write_long(NUMA_BALANCING, self->saved_nb);
 	write_long(QUEUE_MAX, self->saved_qmax);
@@ -122,6 +125,45 @@ TEST_F(async, promotes_via_kpromoted)
 	EXPECT_LE(on_fast, s1 - s0);
 	/* mainline's accounting still sees the promotions */
 	EXPECT_LE(on_fast * 95 / 100, p1 - p0);
+}
+
+/* numa_pages_migrated of this task (/proc/self/sched), or -1. */
+static long long task_pages_migrated(void)
+{
+	char buf[16384], *p;
+
+	if (read_file("/proc/self/sched", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "numa_pages_migrated");
+	p = p ? strchr(p, ':') : NULL;
+	return p ? atoll(p + 1) : -1;
+}
+
+/*
+ * The hinting faults of a queued folio are accounted to the task as
+ * mainline accounts the promotions it makes (task_numa_fault(): the
+ * per-task NUMA statistics behind kernel.numa_balancing=3, and
+ * numa_pages_migrated), first with the knob off, which shows the signal.
+ */
+TEST_F(async, task_numa_stats_count_promotions)
+{
+	size_t len = 16 * MIB;
+	long pages = len / NOMAD_PAGE_SIZE, on_fast;
+	long long m0, m1;
+	int on;
+
+	if (task_pages_migrated() < 0)
+		SKIP(return, "no numa_pages_migrated in /proc/self/sched");
+	for (on = 0; on < 2; on++) {
+		ASSERT_EQ(0, write_long(ASYNC, on));
+		m0 = task_pages_migrated();
+		on_fast = promote_buffer(_metadata, self->fast, self->slow, len, 60);
+		m1 = task_pages_migrated();
+		TH_LOG("async %d: %ld of %ld pages promoted, numa_pages_migrated +%lld",
+		       on, on_fast, pages, m1 - m0);
+		EXPECT_LE(pages * 9 / 10, on_fast);
+		EXPECT_LE(on_fast * 9 / 10, m1 - m0);
+	}
 }
 
 /*
@@ -345,6 +387,60 @@ TEST_F(async, toggle_under_load_leaves_nothing)
 	EXPECT_EQ(0, iso_file);
 }
 
+/*
+ * Switching asynchronous promotion off stops kpromoted at once: it
+ * finishes the batch it is migrating (at most 512 folios) and drops the
+ * rest of its queue, and the write returns then, with the queue empty and
+ * no promotion by kpromoted afterwards.  Every transactional copy is held
+ * open for 2 ms (CONFIG_NOMAD_DEBUG), so promoting the whole queue would
+ * take seconds.
+ */
+TEST_F_TIMEOUT(async, switch_off_stops_kpromoted, 120)
+{
+	size_t len = 32 * MIB, pages = len / NOMAD_PAGE_SIZE;
+	long long q0, s0, s1, s2;
+	long queued, left;
+	double t0, t_off;
+	char *buf;
+
+	if (access(NOMAD_TPM_COPY_DELAY, W_OK))
+		SKIP(return, "no %s (CONFIG_NOMAD_DEBUG=n)", NOMAD_TPM_COPY_DELAY);
+	buf = map_on_node(len, MPOL_BIND, self->slow, 0x3c);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, unbind(buf, len));
+	ASSERT_EQ(0, write_long(TPM, 1));
+	ASSERT_EQ(0, write_long(NOMAD_TPM_COPY_DELAY, 2000));
+	ASSERT_EQ(0, write_long(ASYNC, 1));
+	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
+	q0 = vmstat_get("nomad_promote_queued");
+	t0 = now_sec();
+	do
+		read_pages(buf, len);
+	while (kpromoted_queued() < (long)pages / 2 && now_sec() - t0 < 30);
+	queued = kpromoted_queued();
+	s0 = vmstat_get("nomad_promote_success");
+	t0 = now_sec();
+	ASSERT_EQ(0, write_long(ASYNC, 0));
+	t_off = now_sec() - t0;
+	s1 = vmstat_get("nomad_promote_success");
+	left = kpromoted_queued();
+	usleep(1500000);
+	s2 = vmstat_get("nomad_promote_success");
+	write_long(NOMAD_TPM_COPY_DELAY, 0);
+	TH_LOG("queued %lld, %ld in the queue at the switch-off, which took %.2f s",
+	       vmstat_get("nomad_promote_queued") - q0, queued, t_off);
+	TH_LOG("promoted by kpromoted: %lld during the switch-off, %lld after it",
+	       s1 - s0, s2 - s1);
+	ASSERT_LE((long)pages / 2, queued) TH_LOG("the queue never filled");
+	EXPECT_EQ(0, left);
+	EXPECT_EQ(0, s2 - s1);
+	/* the batch in flight, and one more finished before the write */
+	EXPECT_GE(2 * 512, s1 - s0);
+	EXPECT_EQ(0x3c, buf[0]);
+	EXPECT_EQ(0x3c, buf[len - 1]);
+	munmap(buf, len);
+}
+
 /* The back-off shift of @nid's kpromoted (debugfs), or -1. */
 static int backoff_shift(int nid)
 {
@@ -435,18 +531,27 @@ TEST_F_TIMEOUT(async, backs_off_when_thrashing, 150)
 	EXPECT_LT(0, r1 - r0);
 	EXPECT_LT(0, d1 - d0);
 
-	/* off: every candidate is admitted again (a fault resets the shift) */
+	/*
+	 * Off: every candidate is admitted again (a fault resets the shift).
+	 * The hinting faults of phase one told the NUMA scanner that the
+	 * task's memory is local now, as mainline's promotions do, so it
+	 * scans slowly, and it skips a VMA without recent faults (pages
+	 * moved right after a scan marked them do not fault) until it
+	 * forces a scan of it: give it up to 40 s to send candidates.
+	 */
 	ASSERT_EQ(0, write_long(BACKOFF, 0));
 	bad += sweep(buf, pages);
 	d1 = vmstat_get("nomad_promote_drop_backoff");
 	q1 = vmstat_get("nomad_promote_queued");
-	for (i = 0; i < 8; i++)
+	t0 = now_sec();
+	for (i = 0; i < 8 || (vmstat_get("nomad_promote_queued") - q1 < pages / 4 &&
+			      now_sec() - t0 < 40); i++)
 		bad += thrash_turn(buf, pages, self->slow);
 	d2 = vmstat_get("nomad_promote_drop_backoff");
 	q2 = vmstat_get("nomad_promote_queued");
 	shift = backoff_shift(self->fast);
-	TH_LOG("back-off off: queued %lld, dropped by the back-off %lld, shift %d",
-	       q2 - q1, d2 - d1, shift);
+	TH_LOG("back-off off: %ld turns, %.1f s: queued %lld, dropped by back-off %lld, shift %d",
+	       i, now_sec() - t0, q2 - q1, d2 - d1, shift);
 	EXPECT_EQ(d1, d2);
 	EXPECT_LT(0, q2 - q1);	/* there were candidates to drop */
 	EXPECT_EQ(0, shift);

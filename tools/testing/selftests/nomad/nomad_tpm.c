@@ -21,6 +21,7 @@
 #define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 #define ASYNC		"/proc/sys/vm/nomad_async_promotion"
 #define TPM		"/proc/sys/vm/nomad_transactional_migration"
+#define RETRIES		"/proc/sys/vm/nomad_tpm_max_retries"
 #define MIB		(1024UL * 1024)
 #define WORDS		(NOMAD_PAGE_SIZE / sizeof(uint64_t))
 
@@ -55,7 +56,7 @@ static void log_delta(struct __test_metadata *_metadata, const struct tpm_counts
 
 FIXTURE(tpm) {
 	int fast, slow;
-	long saved_nb;
+	long saved_nb, saved_retries;
 	struct tpm_counts before;
 };
 
@@ -67,6 +68,8 @@ FIXTURE_SETUP(tpm)
 		SKIP(return, "platform has no lower memory tier");
 	self->saved_nb = read_long(NUMA_BALANCING, &ok);
 	ASSERT_TRUE(ok);
+	self->saved_retries = read_long(RETRIES, &ok);
+	ASSERT_TRUE(ok);
 	ASSERT_EQ(0, write_long(ASYNC, 1));
 	ASSERT_EQ(0, write_long(TPM, 1));
 	numab_fast_scan();
@@ -76,6 +79,10 @@ FIXTURE_SETUP(tpm)
 
 FIXTURE_TEARDOWN(tpm)
 {
+	/* a test that failed half-way must not leave them to the next one */
+	if (!access(NOMAD_TPM_COPY_DELAY, W_OK))
+		write_long(NOMAD_TPM_COPY_DELAY, 0);
+	write_long(RETRIES, self->saved_retries);
 	nomad_set_switches(0);
 	write_long(NUMA_BALANCING, self->saved_nb);
 }
@@ -191,9 +198,6 @@ TEST_F_TIMEOUT(tpm, no_lost_write_with_commits_and_aborts, 90)
 	EXPECT_LT(0, d.commit);
 }
 
-#define COPY_DELAY	"/sys/kernel/debug/nomad/tpm_copy_delay_us"
-#define RETRIES		"/proc/sys/vm/nomad_tpm_max_retries"
-
 #define COPY_PAGES	2
 
 /*
@@ -216,14 +220,11 @@ TEST_F_TIMEOUT(tpm, write_during_copy_aborts, 90)
 	uint32_t *epoch;
 	uint64_t *hot;
 	int stop = 0;
-	long bad = 0, retries;
+	long bad = 0;
 	double t0;
-	int ok;
 
-	if (access(COPY_DELAY, W_OK))
-		SKIP(return, "no %s (CONFIG_NOMAD_DEBUG=n)", COPY_DELAY);
-	retries = read_long(RETRIES, &ok);
-	ASSERT_TRUE(ok);
+	if (access(NOMAD_TPM_COPY_DELAY, W_OK))
+		SKIP(return, "no %s (CONFIG_NOMAD_DEBUG=n)", NOMAD_TPM_COPY_DELAY);
 	hot = (uint64_t *)slow_buffer(self->slow, len, 0);
 	epoch = calloc(pages, sizeof(*epoch));
 	ASSERT_NE(MAP_FAILED, hot);
@@ -236,7 +237,7 @@ TEST_F_TIMEOUT(tpm, write_during_copy_aborts, 90)
 	 */
 	ASSERT_EQ(0, move_to_node(hot, len, self->slow));
 	ASSERT_EQ(0, write_long(RETRIES, 0));
-	ASSERT_EQ(0, write_long(COPY_DELAY, 100000));
+	ASSERT_EQ(0, write_long(NOMAD_TPM_COPY_DELAY, 100000));
 	tpm_counts(&self->before);
 	for (i = 0; i < pages; i++) {
 		w[i] = (struct writer){ hot, pages, i, pages, epoch, 0, &stop };
@@ -253,8 +254,7 @@ TEST_F_TIMEOUT(tpm, write_during_copy_aborts, 90)
 		pthread_join(th[i], NULL);
 		bad += w[i].lost;
 	}
-	write_long(COPY_DELAY, 0);
-	write_long(RETRIES, retries);
+	write_long(NOMAD_TPM_COPY_DELAY, 0);
 	/* after the migrations: an attempt is counted before its window */
 	tpm_counts(&now);
 	tpm_delta(&d, &self->before, &now);

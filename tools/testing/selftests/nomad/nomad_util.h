@@ -24,6 +24,8 @@
 
 #define NOMAD_PAGE_SIZE	4096UL
 #define NOMAD_MAX_NODES	64
+/* CONFIG_NOMAD_DEBUG: how long each transactional copy is held open */
+#define NOMAD_TPM_COPY_DELAY	"/sys/kernel/debug/nomad/tpm_copy_delay_us"
 
 static const char * const nomad_switches[] = {
 	"nomad_async_promotion",
@@ -49,6 +51,7 @@ static const struct nomad_knob_range nomad_knob_ranges[] = {
 
 static const char * const nomad_counters[] = {
 	"nomad_promote_queued", "nomad_promote_drop_full",
+	"nomad_promote_drop_nomem",
 	"nomad_promote_drop_dup", "nomad_promote_drop_stale",
 	"nomad_promote_success", "nomad_promote_fail",
 	"nomad_promote_drop_backoff", "nomad_promote_redemoted",
