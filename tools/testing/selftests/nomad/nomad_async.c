@@ -414,10 +414,10 @@ TEST_F_TIMEOUT(async, switch_off_stops_kpromoted, 120)
 	ASSERT_EQ(0, write_long(NUMA_BALANCING, 2));
 	q0 = vmstat_get("nomad_promote_queued");
 	t0 = now_sec();
-	do
+	do {
 		read_pages(buf, len);
-	while (kpromoted_queued() < (long)pages / 2 && now_sec() - t0 < 30);
-	queued = kpromoted_queued();
+		queued = kpromoted_queued();
+	} while (queued < (long)pages / 2 && now_sec() - t0 < 30);
 	s0 = vmstat_get("nomad_promote_success");
 	t0 = now_sec();
 	ASSERT_EQ(0, write_long(ASYNC, 0));
@@ -427,7 +427,7 @@ TEST_F_TIMEOUT(async, switch_off_stops_kpromoted, 120)
 	usleep(1500000);
 	s2 = vmstat_get("nomad_promote_success");
 	write_long(NOMAD_TPM_COPY_DELAY, 0);
-	TH_LOG("queued %lld, %ld in the queue at the switch-off, which took %.2f s",
+	TH_LOG("queued %lld, %ld in the queue just before the switch-off, which took %.2f s",
 	       vmstat_get("nomad_promote_queued") - q0, queued, t_off);
 	TH_LOG("promoted by kpromoted: %lld during the switch-off, %lld after it",
 	       s1 - s0, s2 - s1);
