@@ -104,7 +104,7 @@ TEST_F(async, kpromoted_threads)
 	EXPECT_EQ(0, kpromoted_queued());
 }
 
-TEST_F(async, promotes_via_kpromoted)
+TEST_F_TIMEOUT(async, promotes_via_kpromoted, 120)
 {
 	long long q0, s0, p0, q1, s1, p1;
 	size_t len = 64 * MIB;
@@ -145,7 +145,7 @@ static long long task_pages_migrated(void)
  * per-task NUMA statistics behind kernel.numa_balancing=3, and
  * numa_pages_migrated), first with the knob off, which shows the signal.
  */
-TEST_F(async, task_numa_stats_count_promotions)
+TEST_F_TIMEOUT(async, task_numa_stats_count_promotions, 150)
 {
 	size_t len = 16 * MIB;
 	long pages = len / NOMAD_PAGE_SIZE, on_fast;
@@ -171,7 +171,7 @@ TEST_F(async, task_numa_stats_count_promotions)
  * only kpromoted may; with it off the faulting task does (which shows the
  * trace signal is real).
  */
-TEST_F(async, faulting_task_does_not_migrate)
+TEST_F_TIMEOUT(async, faulting_task_does_not_migrate, 90)
 {
 	size_t len = 16 * MIB;
 	int mode;
@@ -209,7 +209,7 @@ TEST_F(async, faulting_task_does_not_migrate)
 	}
 }
 
-TEST_F(async, full_queue_drops_and_counts)
+TEST_F_TIMEOUT(async, full_queue_drops_and_counts, 60)
 {
 	long long d0, q0, d1, q1;
 	long on_fast;
@@ -233,7 +233,7 @@ TEST_F(async, full_queue_drops_and_counts)
  * as full); once the faults stop, kpromoted must empty the queue, and
  * every entry must end as a promotion, a failed one or a stale drop.
  */
-TEST_F(async, full_queue_drains)
+TEST_F_TIMEOUT(async, full_queue_drains, 60)
 {
 	size_t len = 32 * MIB, pages = len / NOMAD_PAGE_SIZE;
 	long long upd0, q0, d0, s0, f0, st0, q, d, s, f, st;
@@ -287,7 +287,7 @@ TEST_F(async, full_queue_drains)
 }
 
 /* PMD-mapped THPs are promoted by the mainline fault path, not queued. */
-TEST_F(async, thp_keeps_mainline_path)
+TEST_F_TIMEOUT(async, thp_keeps_mainline_path, 120)
 {
 	size_t len = 32 * MIB, raw_len;
 	long long q0, m0, q1, m1;
@@ -349,7 +349,7 @@ static int churn(int slow, double secs)
 	return 0;
 }
 
-TEST_F(async, toggle_under_load_leaves_nothing)
+TEST_F_TIMEOUT(async, toggle_under_load_leaves_nothing, 60)
 {
 	long long q0, q1, iso_anon, iso_file;
 	int status, toggles = 0;

@@ -252,13 +252,14 @@ TEST_F_TIMEOUT(faults, demotion_target_allocation_fails, 180)
 }
 
 /* The faulting task cannot allocate queue nodes: candidates are dropped. */
-TEST_F_TIMEOUT(faults, promotion_queue_allocation_fails, 150)
+TEST_F_TIMEOUT(faults, promotion_queue_allocation_fails, 180)
 {
 	char *buf, *second;
 	long long drop0, drop1, full0, full1;
 	long on_fast;
+	int fd, *seen;
 	double t0;
-	int fd;
+	pid_t pid;
 
 	buf = slow_buffer(self->slow, 2 * BUF_LEN);
 	ASSERT_NE(MAP_FAILED, buf);
@@ -270,17 +271,36 @@ TEST_F_TIMEOUT(faults, promotion_queue_allocation_fails, 150)
 	ASSERT_LE(PAGES(BUF_LEN) * 9 / 10, read_until_promoted(buf, BUF_LEN, self->fast, 60));
 	full0 = vmstat_get("nomad_promote_drop_full");
 	drop0 = vmstat_get("nomad_promote_drop_nomem");
+	/*
+	 * Read until candidates are dropped (the scanner, slowed down by the
+	 * promotions of the first half, may take a while to come back), at
+	 * most 30 s.  This task cannot open /proc/vmstat while its slab
+	 * allocations fail: a child watches the counter.
+	 */
+	seen = mmap(NULL, NOMAD_PAGE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, seen);
+	t0 = now_sec();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		while (vmstat_get("nomad_promote_drop_nomem") == drop0 && now_sec() - t0 < 30)
+			usleep(100000);
+		__atomic_store_n(seen, 1, __ATOMIC_RELAXED);
+		_exit(0);
+	}
 	/* opened beforehand: opening a file needs a slab allocation */
 	fd = open("/proc/self/make-it-fail", O_WRONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, inject(FAIL_SLAB, 1, 1));
 	ASSERT_EQ(1, pwrite(fd, "1", 1, 0));
-	t0 = now_sec();
-	while (now_sec() - t0 < 4)
+	while (!__atomic_load_n(seen, __ATOMIC_RELAXED))
 		read_pages(second, BUF_LEN);
 	ASSERT_EQ(1, pwrite(fd, "0", 1, 0));
 	close(fd);
 	ASSERT_EQ(0, inject(FAIL_SLAB, 0, 0));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	munmap(seen, NOMAD_PAGE_SIZE);
 	drop1 = vmstat_get("nomad_promote_drop_nomem");
 	full1 = vmstat_get("nomad_promote_drop_full");
 	on_fast = pages_on_node(second, BUF_LEN, self->fast);

@@ -325,7 +325,7 @@ TEST_F_TIMEOUT(tpm, shared_after_fork, 90)
 }
 
 /* mlocked pages keep their mlock state across a transactional migration. */
-TEST_F(tpm, mlock_state_kept)
+TEST_F_TIMEOUT(tpm, mlock_state_kept, 60)
 {
 	size_t len = 4 * MIB, pages = len / NOMAD_PAGE_SIZE;
 	struct tpm_counts after, d;
@@ -394,7 +394,7 @@ struct memcg_result {
  * The memory cgroup charge follows the pages: the total stays, and the
  * per-node split in memory.numa_stat moves from the slow to the fast node.
  */
-TEST_F(tpm, memcg_charge_follows)
+TEST_F_TIMEOUT(tpm, memcg_charge_follows, 150)
 {
 	const char *cg = "/sys/fs/cgroup/nomad_tpm";
 	long long len = 16 * MIB;
@@ -511,7 +511,7 @@ TEST_F_TIMEOUT(tpm, fork_during_promotion, 90)
  * later makes the folio ineligible for transactional migration.  They stay
  * where they are, with their data.
  */
-TEST_F(tpm, pinned_pages_left_alone)
+TEST_F_TIMEOUT(tpm, pinned_pages_left_alone, 60)
 {
 	struct io_uring_params p = { 0 };
 	size_t len = 1 * MIB, i;
@@ -595,7 +595,7 @@ static int vma_churn(int slow, double secs)
 	return 0;
 }
 
-TEST_F(tpm, vma_changes_race_with_migration)
+TEST_F_TIMEOUT(tpm, vma_changes_race_with_migration, 60)
 {
 	struct tpm_counts after, d;
 	int status;
@@ -614,7 +614,7 @@ TEST_F(tpm, vma_changes_race_with_migration)
 	EXPECT_LT(0, d.attempt);
 }
 
-TEST_F(tpm, thp_falls_back)
+TEST_F_TIMEOUT(tpm, thp_falls_back, 60)
 {
 	size_t len = 16 * MIB, raw_len;
 	struct tpm_counts after, d;
@@ -635,7 +635,7 @@ TEST_F(tpm, thp_falls_back)
 	munmap(raw, raw_len);
 }
 
-TEST_F(tpm, knob_off_is_classic)
+TEST_F_TIMEOUT(tpm, knob_off_is_classic, 60)
 {
 	size_t len = 16 * MIB;
 	struct tpm_counts after, d;
