@@ -19,6 +19,7 @@
 #define DEMOTION	"/sys/kernel/mm/numa/demotion_enabled"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc"
 #define FAIL_SLAB	"/sys/kernel/debug/failslab"
+#define HOT_MS		"/sys/kernel/debug/sched/numa_balancing/hot_threshold_ms"
 #define MIB		(1024UL * 1024)
 #define BUF_LEN		(16 * MIB)
 #define PAGES(len)	((long)((len) / NOMAD_PAGE_SIZE))
@@ -255,9 +256,9 @@ TEST_F_TIMEOUT(faults, demotion_target_allocation_fails, 180)
 TEST_F_TIMEOUT(faults, promotion_queue_allocation_fails, 180)
 {
 	char *buf, *second;
-	long long drop0, drop1, full0, full1;
-	long on_fast;
-	int fd, *seen;
+	long long drop0, drop1, full0, full1, hint0, other0;
+	long on_fast, hot_ms;
+	int fd, ok, *seen;
 	double t0;
 	pid_t pid;
 
@@ -269,8 +270,19 @@ TEST_F_TIMEOUT(faults, promotion_queue_allocation_fails, 180)
 	 * this one (promoting the first half) before allocations fail.
 	 */
 	ASSERT_LE(PAGES(BUF_LEN) * 9 / 10, read_until_promoted(buf, BUF_LEN, self->fast, 60));
+	/*
+	 * The scanner, paced by the promotions of the first half as under
+	 * TPP, marked the second half long ago: mainline's hot threshold
+	 * would call its faults cold.  They are to be candidates here.
+	 */
+	hot_ms = read_long(HOT_MS, &ok);
+	ASSERT_TRUE(ok);
+	ASSERT_EQ(0, write_long(HOT_MS, 600000));
 	full0 = vmstat_get("nomad_promote_drop_full");
 	drop0 = vmstat_get("nomad_promote_drop_nomem");
+	hint0 = vmstat_get("numa_hint_faults");
+	other0 = vmstat_get("nomad_promote_drop_dup") + vmstat_get("nomad_promote_drop_backoff") +
+		 vmstat_get("nomad_promote_queued") + vmstat_get("pgpromote_candidate");
 	/*
 	 * Read until candidates are dropped (the scanner, slowed down by the
 	 * promotions of the first half, may take a while to come back), at
@@ -301,6 +313,11 @@ TEST_F_TIMEOUT(faults, promotion_queue_allocation_fails, 180)
 	ASSERT_EQ(0, inject(FAIL_SLAB, 0, 0));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	munmap(seen, NOMAD_PAGE_SIZE);
+	TH_LOG("during: hint faults %lld, candidates + queue events %lld",
+	       vmstat_get("numa_hint_faults") - hint0,
+	       vmstat_get("nomad_promote_drop_dup") + vmstat_get("nomad_promote_drop_backoff") +
+	       vmstat_get("nomad_promote_queued") + vmstat_get("pgpromote_candidate") - other0);
+	write_long(HOT_MS, hot_ms);
 	drop1 = vmstat_get("nomad_promote_drop_nomem");
 	full1 = vmstat_get("nomad_promote_drop_full");
 	on_fast = pages_on_node(second, BUF_LEN, self->fast);
