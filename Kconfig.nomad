@@ -47,7 +47,7 @@ config NOMAD_TPM
 
 config NOMAD_SHADOW
 	bool "Page shadowing"
-	depends on NOMAD
+	depends on NOMAD && COMPACTION
 	default y
 	help
 	  With vm.nomad_shadow=1, the slow-tier copy of a promoted small
@@ -55,7 +55,9 @@ config NOMAD_SHADOW
 	  mapped read-only until its first write drops the shadow.
 	  Demoting a folio that still has its shadow only remaps it to
 	  the shadow: no copy.  Shadows are freed first when their node
-	  runs short of memory.
+	  runs short of memory.  They are movable pages, which compaction,
+	  contiguous allocations and memory offlining move or free like
+	  other movable memory; that needs COMPACTION.
 
 	  If unsure, say Y.
 

@@ -185,6 +185,7 @@ struct folio *nomad_shadow_claim(struct folio *src);
 bool nomad_shadow_commit(struct folio *src, struct folio *dst);
 bool nomad_shadow_unclaim(struct folio *src, struct folio *dst);
 unsigned long nomad_shadow_reclaim(int nid, unsigned long nr);
+bool nomad_shadow_reusable(struct vm_area_struct *vma, struct page *page);
 
 /**
  * nomad_shadow_live - May shadow links exist?
@@ -229,6 +230,23 @@ static inline bool nomad_folio_shadowed(const struct folio *folio)
 static inline bool nomad_page_shadowed(struct page *page)
 {
 	return page && nomad_folio_shadowed(page_folio(page));
+}
+
+/**
+ * nomad_shadow_writable - Is a page read-only only because it has a shadow?
+ * @vma: The VMA mapping @page.
+ * @page: The mapped page; its PTE lock is held.
+ *
+ * For THP collapse, which takes a range with no writable PTE for
+ * read-only memory.
+ *
+ * Return: true if @page is a shadowed master that a write fault would
+ * reuse without a copy.
+ */
+static inline bool nomad_shadow_writable(struct vm_area_struct *vma,
+					 struct page *page)
+{
+	return nomad_page_shadowed(page) && nomad_shadow_reusable(vma, page);
 }
 
 /**
@@ -333,6 +351,12 @@ static inline bool nomad_folio_shadowed(const struct folio *folio)
 }
 
 static inline bool nomad_page_shadowed(struct page *page)
+{
+	return false;
+}
+
+static inline bool nomad_shadow_writable(struct vm_area_struct *vma,
+					 struct page *page)
 {
 	return false;
 }

@@ -29,11 +29,14 @@
  * when its node is short of memory (reclaim takes shadows first), when its
  * memory goes offline, and when vm.nomad_shadow is cleared.
  *
- * Shadows are never kept in CMA or isolated pageblocks, so that CMA
- * allocations and memory offlining (which frees the listed shadows of the
- * node when memory goes offline) do not find them in the way.  Outside
- * ZONE_MOVABLE a shadow, like other kernel memory, makes offlining its
- * memory block fail until reclaim or the knob frees it.
+ * Movability.  A listed shadow is a non-LRU movable page (see struct
+ * movable_operations): compaction, alloc_contig_range() and memory
+ * offlining isolate and migrate it like any movable page, and the link
+ * moves to the new page.  An isolated shadow is off its list but still
+ * counted; a write to its master or a knob switch while it is isolated
+ * only breaks the link, and the migration or putback callback frees it.
+ * Memory going offline frees the listed shadows in its range instead of
+ * moving them.  Shadows are never kept in CMA or isolated pageblocks.
  *
  * Shadows are not charged to a memory cgroup: the cgroup pays for the
  * master, and a shadow is a reclaimable copy that global reclaim frees
@@ -42,9 +45,11 @@
  */
 #define pr_fmt(fmt) "nomad: " fmt
 
+#include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/memory.h>
 #include <linux/memory-tiers.h>
+#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nomad.h>
@@ -82,6 +87,8 @@ static atomic_long_t shadow_links = ATOMIC_LONG_INIT(0);
 
 static void shadow_idle_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(shadow_idle_work, shadow_idle_fn);
+
+static const struct movable_operations shadow_mops;
 
 static inline unsigned long sh_enc(unsigned long pfn, unsigned long tag)
 {
@@ -126,6 +133,13 @@ static inline bool sh_pair(struct page *master, struct page *shadow)
 {
 	return (sh_get(shadow) & ~NOMAD_SHADOW_LISTED) ==
 		sh_enc(page_to_pfn(master), NOMAD_SHADOW_SHADOW);
+}
+
+/* Does @page carry the shadows' movable_operations?  Under the node lock. */
+static inline bool sh_movable(struct page *page)
+{
+	return (unsigned long)READ_ONCE(page->mapping) ==
+		((unsigned long)&shadow_mops | PAGE_MAPPING_MOVABLE);
 }
 
 static void sh_count(struct page *shadow, int nr)
@@ -288,6 +302,7 @@ bool nomad_shadow_adopt(struct folio *src)
 		sh_unlink(master, page);
 	} else {
 		shadow_strip(src);
+		__SetPageMovable(page, &shadow_mops);
 		/* unlock before it is listed: from then on it may be freed */
 		folio_unlock(src);
 		locked = false;
@@ -369,6 +384,21 @@ void nomad_shadow_freed(struct page *page)
 }
 
 /**
+ * nomad_shadow_reusable - Would a write fault reuse a shadowed master?
+ * @vma: The VMA mapping @page.
+ * @page: A page of a shadowed master; its PTE lock is held.
+ *
+ * An exclusive anonymous page in a writable VMA would be mapped writable
+ * if it had no shadow.
+ *
+ * Return: true if a write fault would reuse @page without a copy.
+ */
+bool nomad_shadow_reusable(struct vm_area_struct *vma, struct page *page)
+{
+	return (vma->vm_flags & VM_WRITE) && PageAnonExclusive(page);
+}
+
+/**
  * nomad_shadow_claim - Claim the shadow of a folio being demoted.
  * @src: The isolated master folio.
  *
@@ -398,10 +428,15 @@ struct folio *nomad_shadow_claim(struct folio *src)
 
 	sn = sh_node(shadow);
 	spin_lock_irqsave(&sn->lock, flags);
+	/* the lock is for its movable state; a walker holding it makes us copy */
 	if (sh_get(master) == sh_enc(page_to_pfn(shadow), NOMAD_SHADOW_MASTER) &&
 	    sh_pair(master, shadow) && (sh_get(shadow) & NOMAD_SHADOW_LISTED) &&
-	    !PageHWPoison(shadow)) {
+	    !PageHWPoison(shadow) && trylock_page(shadow)) {
 		claimed = page_folio(shadow);
+		/* a bare page again, as the allocator gives a destination */
+		__ClearPageMovable(shadow);
+		WRITE_ONCE(claimed->mapping, NULL);
+		unlock_page(shadow);
 		list_del(&claimed->lru);
 		sh_count(shadow, -1);
 		sh_set(shadow, 0);
@@ -460,7 +495,10 @@ bool nomad_shadow_unclaim(struct folio *src, struct folio *dst)
 	spin_lock_irqsave(&sn->lock, flags);
 	if (sh_get(&src->page) == sh_enc(folio_pfn(dst), NOMAD_SHADOW_CLAIMED) &&
 	    dst->index == folio_pfn(src)) {
-		if (READ_ONCE(shadow_accepting) && shadow_may_stay(shadow)) {
+		if (READ_ONCE(shadow_accepting) && shadow_may_stay(shadow) &&
+		    folio_trylock(dst)) {
+			__SetPageMovable(shadow, &shadow_mops);
+			folio_unlock(dst);
 			sh_set(&src->page, sh_enc(folio_pfn(dst), NOMAD_SHADOW_MASTER));
 			sh_set(shadow, sh_enc(folio_pfn(src), NOMAD_SHADOW_SHADOW) |
 				       NOMAD_SHADOW_LISTED);
@@ -532,6 +570,129 @@ unsigned long nomad_shadow_reclaim(int nid, unsigned long nr)
 	return shadow_release(nid, nr, NOMAD_SHADOW_RECLAIM);
 }
 
+/*
+ * Movable operations.  Isolation takes a listed shadow off its list (it
+ * stays counted and linked); migration or putback ends the isolation.
+ * Both pages are locked by the migration core.
+ */
+static bool shadow_isolate(struct page *page, isolate_mode_t mode)
+{
+	struct shadow_node *sn = sh_node(page);
+	unsigned long flags, v;
+	bool isolated = false;
+
+	spin_lock_irqsave(&sn->lock, flags);
+	v = sh_get(page);
+	if (sh_tag(v) == NOMAD_SHADOW_SHADOW && (v & NOMAD_SHADOW_LISTED)) {
+		sh_set(page, v & ~NOMAD_SHADOW_LISTED);
+		list_del(&page_folio(page)->lru);
+		isolated = true;
+	}
+	spin_unlock_irqrestore(&sn->lock, flags);
+	return isolated;
+}
+
+/*
+ * The master of an isolated shadow, or NULL if the link was broken while
+ * it was isolated (the break was counted then).  Under the node lock.
+ */
+static struct page *sh_isolated_master(struct page *page)
+{
+	unsigned long v = sh_get(page);
+	struct page *master = sh_other(v);
+
+	if (sh_tag(v) != NOMAD_SHADOW_SHADOW || (v & NOMAD_SHADOW_LISTED) ||
+	    WARN_ON_ONCE(!master ||
+			 sh_get(master) != sh_enc(page_to_pfn(page),
+						  NOMAD_SHADOW_MASTER)))
+		return NULL;
+	return master;
+}
+
+/*
+ * End an isolation without keeping @page: NOMAD's reference goes, the
+ * isolation's stays with the caller.  Under the node lock.
+ */
+static void sh_end_isolated(struct page *page)
+{
+	sh_set(page, 0);
+	sh_count(page, -1);
+	__ClearPageMovable(page);
+	/* not the last reference: the isolation holds one */
+	folio_put(page_folio(page));
+}
+
+static int shadow_migrate(struct page *dst, struct page *src,
+			  enum migrate_mode mode)
+{
+	struct shadow_node *sn = sh_node(src);
+	struct page *master;
+	unsigned long flags;
+	bool copied, kept = false, broke = false;
+
+	/* the data never changes: the master is read-only, src unmapped */
+	copied = !copy_mc_highpage(dst, src);
+
+	spin_lock_irqsave(&sn->lock, flags);
+	master = sh_isolated_master(src);
+	if (!master) {
+		/* nothing links here any more */
+	} else if (copied && READ_ONCE(shadow_accepting) &&
+		   page_to_nid(dst) == page_to_nid(src) && shadow_may_stay(dst)) {
+		/* the new page holds NOMAD's reference before it is listed */
+		folio_get(page_folio(dst));
+		__SetPageMovable(dst, &shadow_mops);
+		sh_set(master, sh_enc(page_to_pfn(dst), NOMAD_SHADOW_MASTER));
+		sh_set(dst, sh_enc(page_to_pfn(master), NOMAD_SHADOW_SHADOW) |
+			    NOMAD_SHADOW_LISTED);
+		list_add(&page_folio(dst)->lru, &sn->list);
+		sh_count(dst, 1);
+		kept = true;
+	} else {
+		sh_unlink(master, src);
+		broke = true;
+	}
+	sh_end_isolated(src);
+	spin_unlock_irqrestore(&sn->lock, flags);
+
+	if (kept)
+		count_vm_event(NOMAD_SHADOW_MOVE);
+	if (broke)
+		count_vm_event(NOMAD_SHADOW_FREE);
+	/* src goes back to the migration core, dst (if unused) is freed */
+	return MIGRATEPAGE_SUCCESS;
+}
+
+static void shadow_putback(struct page *page)
+{
+	struct shadow_node *sn = sh_node(page);
+	struct page *master;
+	unsigned long flags;
+	bool broke = false;
+
+	spin_lock_irqsave(&sn->lock, flags);
+	master = sh_isolated_master(page);
+	if (master && READ_ONCE(shadow_accepting) && shadow_may_stay(page)) {
+		sh_set(page, sh_get(page) | NOMAD_SHADOW_LISTED);
+		list_add(&page_folio(page)->lru, &sn->list);
+	} else {
+		if (master) {
+			sh_unlink(master, page);
+			broke = true;
+		}
+		sh_end_isolated(page);
+	}
+	spin_unlock_irqrestore(&sn->lock, flags);
+	if (broke)
+		count_vm_event(NOMAD_SHADOW_FREE);
+}
+
+static const struct movable_operations shadow_mops = {
+	.isolate_page = shadow_isolate,
+	.migrate_page = shadow_migrate,
+	.putback_page = shadow_putback,
+};
+
 /* Switch the live key off once the knob is off and no link is left. */
 static void shadow_idle_fn(struct work_struct *work)
 {
@@ -581,6 +742,46 @@ int nomad_shadow_switch(bool on)
 	return 0;
 }
 
+/*
+ * Free the listed shadows in [@start, @end): memory going offline.  Its
+ * pageblocks are isolated, so no new shadow is listed there meanwhile;
+ * isolated ones are migrated or put back by the offlining.
+ */
+static void shadow_offline(unsigned long start, unsigned long end)
+{
+	unsigned long pfn, freed = 0;
+
+	for (pfn = start; pfn < end; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+		struct shadow_node *sn;
+		unsigned long flags, v;
+		bool victim = false;
+
+		/* an unlocked peek at any page; confirmed under the lock */
+		v = data_race(page->private);
+		if ((v & (NOMAD_SHADOW_TAG_MASK | NOMAD_SHADOW_LISTED)) !=
+		    (NOMAD_SHADOW_SHADOW | NOMAD_SHADOW_LISTED))
+			continue;
+		sn = sh_node(page);
+		spin_lock_irqsave(&sn->lock, flags);
+		v = sh_get(page);
+		if (sh_tag(v) == NOMAD_SHADOW_SHADOW &&
+		    (v & NOMAD_SHADOW_LISTED) && sh_movable(page)) {
+			sh_release_listed(page);
+			victim = true;
+		}
+		spin_unlock_irqrestore(&sn->lock, flags);
+		if (victim) {
+			folio_put(page_folio(page));
+			freed++;
+		}
+		if (!(pfn % (SHADOW_BATCH * 32)))
+			cond_resched();
+	}
+	if (freed)
+		count_vm_events(NOMAD_SHADOW_FREE, freed);
+}
+
 /* Memory going offline must not be held by shadows. */
 static int shadow_memory_callback(struct notifier_block *self,
 				  unsigned long action, void *arg)
@@ -588,8 +789,7 @@ static int shadow_memory_callback(struct notifier_block *self,
 	struct memory_notify *mn = arg;
 
 	if (action == MEM_GOING_OFFLINE && nomad_shadow_live())
-		shadow_release(pfn_to_nid(mn->start_pfn), ULONG_MAX,
-			       NOMAD_SHADOW_FREE);
+		shadow_offline(mn->start_pfn, mn->start_pfn + mn->nr_pages);
 	return NOTIFY_OK;
 }
 

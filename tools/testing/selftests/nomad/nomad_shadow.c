@@ -5,7 +5,8 @@
  * a write (even one that mprotect, fork or /proc/pid/mem lets through)
  * drops the copy, so demotion never brings stale data back; shadows go
  * first when the slow tier is short of memory, when the page is freed and
- * when the knob is cleared.
+ * when the knob is cleared; shadows are movable: compaction moves them
+ * with their links, and memory going offline frees the ones it holds.
  *
  * Every page of a test buffer holds (page index << 32 | generation) in all
  * of its words, so a stale page is recognised by its generation.
@@ -25,7 +26,7 @@
 #define PAGES(len)	((long)((len) / NOMAD_PAGE_SIZE))
 
 struct shadow_counts {
-	long long create, remap, broken, reclaim, freed, nr;
+	long long create, remap, broken, reclaim, freed, moved, nr;
 	long long promoted, demoted, oom;
 };
 
@@ -43,6 +44,7 @@ static void shadow_counts(struct shadow_counts *c)
 	c->broken = vmstat_get("nomad_shadow_break_write");
 	c->reclaim = vmstat_get("nomad_shadow_reclaim");
 	c->freed = vmstat_get("nomad_shadow_free");
+	c->moved = vmstat_get("nomad_shadow_move");
 	c->nr = vmstat_get("nr_nomad_shadow");
 	c->promoted = vmstat_get("pgpromote_success");
 	c->demoted = vmstat_get("pgdemote_kswapd") + vmstat_get("pgdemote_direct");
@@ -59,6 +61,7 @@ static void shadow_delta(struct shadow_counts *d, const struct shadow_counts *a)
 	d->broken = b.broken - a->broken;
 	d->reclaim = b.reclaim - a->reclaim;
 	d->freed = b.freed - a->freed;
+	d->moved = b.moved - a->moved;
 	d->nr = b.nr;
 	d->promoted = b.promoted - a->promoted;
 	d->demoted = b.demoted - a->demoted;
@@ -67,9 +70,10 @@ static void shadow_delta(struct shadow_counts *d, const struct shadow_counts *a)
 
 static void log_delta(struct __test_metadata *_metadata, const struct shadow_counts *d)
 {
-	TH_LOG("new %lld remap %lld wbreak %lld recl %lld free %lld now %lld; prom %lld dem %lld",
-	       d->create, d->remap, d->broken, d->reclaim, d->freed, d->nr,
-	       d->promoted, d->demoted);
+	TH_LOG("new %lld remap %lld wbreak %lld recl %lld free %lld move %lld now %lld",
+	       d->create, d->remap, d->broken, d->reclaim, d->freed, d->moved,
+	       d->nr);
+	TH_LOG("promoted %lld demoted %lld", d->promoted, d->demoted);
 }
 
 FIXTURE(shadow) {
@@ -145,23 +149,95 @@ static long bad_pages(const char *buf, size_t len, uint32_t gen)
 }
 
 /*
- * A buffer written on the slow node (generation 1), then read until it is
- * promoted: its pages are masters with shadows.  Returns MAP_FAILED if the
- * buffer could not be placed or promoted.
+ * The PFNs of the pages of [@buf, @buf + @len) into @pfns, 0 for a page
+ * not present.  0 on success.
  */
-static char *shadowed_buffer(int fast, int slow, size_t len)
+static int buf_pfns(const char *buf, size_t len, uint64_t *pfns)
+{
+	size_t size = PAGES(len) * sizeof(uint64_t);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	long i;
+	ssize_t got;
+
+	if (fd < 0)
+		return -1;
+	got = pread(fd, pfns, size,
+		    (uintptr_t)buf / NOMAD_PAGE_SIZE * sizeof(uint64_t));
+	close(fd);
+	if (got != (ssize_t)size)
+		return -1;
+	for (i = 0; i < PAGES(len); i++)
+		pfns[i] = pfns[i] >> 63 ? pfns[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
+/* The node of each page of [@buf, @buf + @len) into @nodes; 0 on success. */
+static int page_nodes(char *buf, size_t len, int *nodes)
+{
+	void **addrs = calloc(PAGES(len), sizeof(*addrs));
+	long i, ret = -1;
+
+	if (addrs) {
+		for (i = 0; i < PAGES(len); i++)
+			addrs[i] = buf + i * NOMAD_PAGE_SIZE;
+		ret = sys_move_pages(0, PAGES(len), addrs, NULL, nodes, 0);
+	}
+	free(addrs);
+	return ret ? -1 : 0;
+}
+
+/* Is the page at @addr part of a THP (/proc/kpageflags)? */
+static int page_is_thp(const char *addr)
+{
+	uint64_t pfn, flags = 0;
+	int fd;
+
+	if (buf_pfns(addr, NOMAD_PAGE_SIZE, &pfn) || !pfn)
+		return 0;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) != sizeof(flags))
+		flags = 0;
+	close(fd);
+	return !!(flags & (1ULL << 22));	/* KPF_THP */
+}
+
+/*
+ * Read @buf, written on the slow node, until it is promoted: its pages are
+ * masters with shadows.  0 on success.
+ */
+static int promote_buffer(char *buf, size_t len, int fast)
+{
+	if (unbind(buf, len) ||
+	    read_until_promoted(buf, len, fast, 60) < PAGES(len) * 9 / 10)
+		return -1;
+	return 0;
+}
+
+/*
+ * A buffer written on the slow node (generation 1), then read until it is
+ * promoted: its pages are masters with shadows.  If @pfns is not NULL, it
+ * gets the PFNs of the pages on the slow node (the shadows to be).
+ * Returns MAP_FAILED if the buffer could not be placed or promoted.
+ */
+static char *shadowed_buffer_at(int fast, int slow, size_t len, uint64_t *pfns)
 {
 	char *buf = map_on_node(len, MPOL_BIND, slow, 0);
 
 	if (buf == MAP_FAILED)
 		return buf;
 	fill_gen(buf, len, 1);
-	if (unbind(buf, len) ||
-	    read_until_promoted(buf, len, fast, 60) < PAGES(len) * 9 / 10) {
+	if ((pfns && buf_pfns(buf, len, pfns)) || promote_buffer(buf, len, fast)) {
 		munmap(buf, len);
 		return MAP_FAILED;
 	}
 	return buf;
+}
+
+static char *shadowed_buffer(int fast, int slow, size_t len)
+{
+	return shadowed_buffer_at(fast, slow, len, NULL);
 }
 
 /* Wait up to @secs for kpromoted and pending shadows to settle. */
@@ -501,6 +577,245 @@ TEST_F_TIMEOUT(shadow, dontneed_and_munmap_free_shadows, 120)
 	/* what is left are pages of this program that were promoted */
 	EXPECT_GE(pages / 20, nr_shadows_settled(2));
 	EXPECT_LE(nr * 9 / 10, d.freed);
+}
+
+#define MEMORY_SYS	"/sys/devices/system/memory"
+
+/*
+ * (f) Memory of the slow node goes offline: the shadows in it are freed
+ * (an unmovable shadow made offlining fail with EBUSY), the other shadows
+ * stay, and the masters keep their data.
+ */
+TEST_F_TIMEOUT(shadow, offline_frees_the_shadows_it_holds, 240)
+{
+	long pages = PAGES(BUF_LEN), i, j, in_block = 0, on_slow;
+	long *per_block = NULL, nr_blocks, tried = 0;
+	uint64_t *pfns = calloc(pages, sizeof(*pfns)), block_pages;
+	char path[128], val[32], *buf, *spacer;
+	struct shadow_counts d, mid;
+	long long nr0, block = -1;
+	int ret = -ENOENT;
+
+	ASSERT_NE(NULL, pfns);
+	if (read_file(MEMORY_SYS "/block_size_bytes", val, sizeof(val)) <= 0)
+		SKIP(return, "no memory hotplug (" MEMORY_SYS ")");
+	block_pages = strtoull(val, NULL, 16) / NOMAD_PAGE_SIZE;
+	ASSERT_LT(0, block_pages);
+
+	/*
+	 * The first half of the buffer, then a block's worth of memory, then
+	 * the second half: the halves land in different blocks, the second
+	 * one away from the start of the node (where the kernel keeps
+	 * unmovable data).
+	 */
+	buf = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, madvise(buf, BUF_LEN, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, bind_to_node(buf, BUF_LEN, MPOL_BIND, self->slow));
+	fill_gen(buf, BUF_LEN / 2, 1);
+	spacer = map_on_node(block_pages * NOMAD_PAGE_SIZE, MPOL_BIND, self->slow, 0x5a);
+	ASSERT_NE(MAP_FAILED, spacer);
+	fill_gen(buf, BUF_LEN, 1);
+	ASSERT_EQ(0, buf_pfns(buf, BUF_LEN, pfns));
+	munmap(spacer, block_pages * NOMAD_PAGE_SIZE);
+	ASSERT_EQ(0, promote_buffer(buf, BUF_LEN, self->fast));
+	nr0 = nr_shadows_settled(2);
+	ASSERT_LE(pages * 9 / 10, nr0);
+
+	/* the blocks holding the shadows, most shadows first */
+	for (i = 0, nr_blocks = 0; i < pages; i++)
+		if ((long)(pfns[i] / block_pages) + 1 > nr_blocks)
+			nr_blocks = pfns[i] / block_pages + 1;
+	per_block = calloc(nr_blocks, sizeof(*per_block));
+	ASSERT_NE(NULL, per_block);
+	for (i = 0; i < pages; i++)
+		if (pfns[i])
+			per_block[pfns[i] / block_pages]++;
+	shadow_counts(&mid);
+	while (ret) {
+		long best = 0;
+
+		for (j = 0; j < nr_blocks; j++)
+			if (per_block[j] > best) {
+				best = per_block[j];
+				block = j;
+			}
+		if (best < pages / 16)
+			break;
+		per_block[block] = 0;
+		snprintf(path, sizeof(path), MEMORY_SYS "/memory%lld/node%d",
+			 block, self->slow);
+		if (access(path, F_OK))
+			continue;
+		snprintf(path, sizeof(path), MEMORY_SYS "/memory%lld/state", block);
+		ret = write_file(path, "offline");
+		TH_LOG("memory%lld (%ld of our shadows): offline: %s", block, best,
+		       ret ? strerror(-ret) : "done");
+		in_block = best;
+		tried++;
+	}
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	ASSERT_LT(0, tried);
+	ASSERT_EQ(0, ret);
+	ASSERT_LE(pages / 4, nr0 - in_block) TH_LOG("too few shadows elsewhere");
+	/* the shadows of the block went, the others stay */
+	EXPECT_LE(in_block * 9 / 10, d.freed);
+	EXPECT_GE(nr0 - in_block * 9 / 10, d.nr);
+	EXPECT_LE(nr0 - in_block - pages / 50, d.nr);
+	EXPECT_EQ(0, write_file(path, "online"));
+	EXPECT_EQ(0, bad_pages(buf, BUF_LEN, 1));
+
+	/* the remaining shadows still turn demotions into remaps */
+	ASSERT_EQ(0, fast_pressure(self->fast, 3 * BUF_LEN / MIB));
+	on_slow = pages_on_node(buf, BUF_LEN, self->slow);
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	EXPECT_LT(0, on_slow);
+	EXPECT_LT(0, d.remap);
+	EXPECT_EQ(0, bad_pages(buf, BUF_LEN, 1));
+	munmap(buf, BUF_LEN);
+	free(per_block);
+	free(pfns);
+}
+
+/*
+ * (f) Compaction of the slow node moves shadows like other movable pages:
+ * they stay counted, the links follow them, and a demotion is still a
+ * remap, onto the moved copy (a page other than the one the data left),
+ * with the right data.
+ */
+TEST_F_TIMEOUT(shadow, compaction_moves_shadows, 240)
+{
+	long pages = PAGES(BUF_LEN), i, on_slow, elsewhere = 0;
+	uint64_t *pfns = calloc(pages, sizeof(*pfns));
+	uint64_t *now = calloc(pages, sizeof(*now)), lo = ~0ULL, hi = 0;
+	int *nodes = calloc(pages, sizeof(*nodes));
+	long long nr0, scanned, isolated;
+	struct shadow_counts d, mid;
+	char path[128], *buf, *gap;
+
+	ASSERT_NE(NULL, pfns);
+	ASSERT_NE(NULL, now);
+	ASSERT_NE(NULL, nodes);
+	/* every other page of a range of the slow node: holes to compact */
+	buf = mmap(NULL, 2 * BUF_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, madvise(buf, 2 * BUF_LEN, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, bind_to_node(buf, 2 * BUF_LEN, MPOL_BIND, self->slow));
+	gap = buf + BUF_LEN;
+	for (i = 0; i < pages; i++) {
+		buf[i * NOMAD_PAGE_SIZE] = 1;
+		gap[i * NOMAD_PAGE_SIZE] = 1;
+	}
+	ASSERT_EQ(0, munmap(gap, BUF_LEN));
+	fill_gen(buf, BUF_LEN, 1);
+	ASSERT_EQ(0, buf_pfns(buf, BUF_LEN, pfns));
+	for (i = 0; i < pages; i++) {
+		if (pfns[i] && pfns[i] < lo)
+			lo = pfns[i];
+		if (pfns[i] > hi)
+			hi = pfns[i];
+	}
+	TH_LOG("buffer on PFNs %#llx-%#llx", (unsigned long long)lo,
+	       (unsigned long long)hi);
+	ASSERT_EQ(0, promote_buffer(buf, BUF_LEN, self->fast));
+	nr0 = nr_shadows_settled(2);
+	ASSERT_LE(pages * 9 / 10, nr0);
+
+	shadow_counts(&mid);
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/compact",
+		 self->slow);
+	/* how many move depends on where compaction finds room: a few runs */
+	for (i = 0; i < 3; i++) {
+		scanned = vmstat_get("compact_migrate_scanned");
+		isolated = vmstat_get("compact_isolated");
+		ASSERT_EQ(0, write_file(path, "1"));
+		shadow_delta(&d, &mid);
+		TH_LOG("compaction: %lld pages scanned, %lld isolated, %lld shadows moved",
+		       vmstat_get("compact_migrate_scanned") - scanned,
+		       vmstat_get("compact_isolated") - isolated, d.moved);
+		if (d.moved >= 256)
+			break;
+	}
+	log_delta(_metadata, &d);
+	/* moved, not dropped */
+	EXPECT_LT(0, d.moved);
+	EXPECT_LE(nr0 - pages / 50, d.nr);
+	EXPECT_EQ(0, bad_pages(buf, BUF_LEN, 1));
+
+	/* the moved shadows take the demotions, and hold the right data */
+	ASSERT_EQ(0, fast_pressure(self->fast, 3 * BUF_LEN / MIB));
+	on_slow = pages_on_node(buf, BUF_LEN, self->slow);
+	ASSERT_EQ(0, buf_pfns(buf, BUF_LEN, now));
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	ASSERT_EQ(0, page_nodes(buf, BUF_LEN, nodes));
+	for (i = 0; i < pages; i++)
+		elsewhere += nodes[i] == self->slow && now[i] != pfns[i];
+	TH_LOG("%ld pages demoted, %ld of them not back on their old page",
+	       on_slow, elsewhere);
+	EXPECT_LT(pages / 4, on_slow);
+	EXPECT_LE(on_slow * 9 / 10, d.remap);
+	/* a remap onto a moved shadow lands on a new page */
+	EXPECT_LE(on_slow * d.moved / pages / 2, elsewhere);
+	EXPECT_EQ(0, bad_pages(buf, BUF_LEN, 1));
+	munmap(buf, BUF_LEN);
+	free(pfns);
+	free(now);
+	free(nodes);
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+/*
+ * (g) Shadowed masters are mapped read-only in a writable mapping; THP
+ * collapse (MADV_COLLAPSE, khugepaged) must not take them for read-only
+ * memory (SCAN_PAGE_RO): the range collapses, the shadows go with the
+ * small pages, and the data stays.
+ */
+TEST_F_TIMEOUT(shadow, collapse_takes_shadowed_masters, 180)
+{
+	size_t len = 8 * NOMAD_HUGE_SIZE, raw_len = len + NOMAD_HUGE_SIZE;
+	long pages = PAGES(len), huge, i;
+	struct shadow_counts d, mid;
+	char *raw, *buf;
+	int ret;
+
+	raw = mmap(NULL, raw_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	buf = (char *)(((uintptr_t)raw + NOMAD_HUGE_SIZE - 1) & ~(NOMAD_HUGE_SIZE - 1));
+	/* small pages on the slow node, promoted and shadowed */
+	ASSERT_EQ(0, madvise(buf, len, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, bind_to_node(buf, len, MPOL_BIND, self->slow));
+	fill_gen(buf, len, 1);
+	ASSERT_EQ(0, promote_buffer(buf, len, self->fast));
+	ASSERT_LE(pages * 9 / 10, nr_shadows_settled(2));
+
+	shadow_counts(&mid);
+	ASSERT_EQ(0, madvise(buf, len, MADV_HUGEPAGE));
+	ret = madvise(buf, len, MADV_COLLAPSE) ? -errno : 0;
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	huge = 0;
+	for (i = 0; i < pages; i += 512)
+		huge += page_is_thp(buf + i * NOMAD_PAGE_SIZE);
+	TH_LOG("MADV_COLLAPSE: %s; %ld of %ld ranges huge",
+	       ret ? strerror(-ret) : "done", huge, pages / 512);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(pages / 512, huge);
+	/* the small masters were freed, and their shadows with them */
+	EXPECT_LE(pages * 9 / 10, d.freed);
+	EXPECT_GE(pages / 10, d.nr);
+	EXPECT_EQ(0, bad_pages(buf, len, 1));
+	fill_gen(buf, len, 2);
+	EXPECT_EQ(0, bad_pages(buf, len, 2));
+	munmap(raw, raw_len);
 }
 
 TEST_HARNESS_MAIN

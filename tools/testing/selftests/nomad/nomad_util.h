@@ -59,6 +59,7 @@ static const char * const nomad_counters[] = {
 	"nomad_tpm_abort_ref", "nomad_tpm_fallback",
 	"nomad_shadow_create", "nomad_shadow_demote_remap",
 	"nomad_shadow_break_write", "nomad_shadow_reclaim", "nomad_shadow_free",
+	"nomad_shadow_move",
 };
 
 #define NOMAD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
