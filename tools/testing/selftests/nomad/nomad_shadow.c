@@ -11,6 +11,7 @@
  * Every page of a test buffer holds (page index << 32 | generation) in all
  * of its words, so a stale page is recognised by its generation.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
 
@@ -816,6 +817,145 @@ TEST_F_TIMEOUT(shadow, collapse_takes_shadowed_masters, 180)
 	fill_gen(buf, len, 2);
 	EXPECT_EQ(0, bad_pages(buf, len, 2));
 	munmap(raw, raw_len);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+
+/* The sum over @node's zones of the /proc/zoneinfo field @key, or -1. */
+static long zoneinfo_sum(int node, const char *key)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	size_t klen = strlen(key);
+	char line[256], *p;
+	long sum = -1;
+	int cur = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &cur) == 1 || cur != node)
+			continue;
+		for (p = line; *p == ' '; p++)
+			;
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			sum = (sum < 0 ? 0 : sum) + strtol(p + klen, NULL, 10);
+	}
+	fclose(f);
+	return sum;
+}
+
+static int node_hopeless(int node)
+{
+	return zoneinfo_sum(node, "node_unreclaimable:") > 0;
+}
+
+/*
+ * In a child: fill @node with memory bound to it down to its low
+ * watermarks, then allocate and free one page at a time below them (each
+ * allocation wakes kswapd, which finds nothing to reclaim) until kswapd
+ * gives up on the node (node_unreclaimable) or 150 s have passed.  The
+ * child holds the memory until killed.
+ */
+static pid_t exhaust_kswapd(int node)
+{
+	long free, min, low = zoneinfo_sum(node, "low");
+	pid_t pid = fork();
+	double t0 = now_sec();
+	size_t len;
+	char *p;
+
+	if (pid)
+		return pid;
+	while (now_sec() - t0 < 150 && !node_hopeless(node)) {
+		if (node_pages(node, &free, &min))
+			_exit(1);
+		if (free > low + 8192)
+			len = (free - low) / 2 * NOMAD_PAGE_SIZE;
+		else
+			len = free > low ? 4 * NOMAD_PAGE_SIZE : NOMAD_PAGE_SIZE;
+		if (len > 256 * MIB)
+			len = 256 * MIB;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED || madvise(p, len, MADV_NOHUGEPAGE) ||
+		    bind_to_node(p, len, MPOL_BIND, node))
+			_exit(1);
+		if (madvise(p, len, MADV_POPULATE_WRITE))
+			memset(p, 0x11, len);
+		if (free <= low)
+			munmap(p, len);
+	}
+	pause();
+	_exit(0);
+}
+
+/*
+ * (h) Reclaim that frees only shadows makes progress like any reclaim: it
+ * resets kswapd's failure count, so a slow node that kswapd had given up
+ * on is looked after again.  The shadow reclaim used to return before
+ * that bookkeeping.  Last in this program: it leaves the slow node short
+ * of memory for a while.
+ */
+TEST_F_TIMEOUT(shadow, shadow_reclaim_revives_kswapd, 300)
+{
+	long pages = PAGES(BUF_LEN), free, min;
+	struct shadow_counts d, mid;
+	int status, hopeless;
+	double t0 = now_sec();
+	size_t hog_len, len;
+	pid_t pid;
+	char *buf;
+
+	ASSERT_FALSE(node_hopeless(self->slow));
+	/* kswapd fails on the slow node: nothing there it can reclaim */
+	pid = exhaust_kswapd(self->slow);
+	ASSERT_LE(0, pid);
+	while (!waitpid(pid, &status, WNOHANG) && !node_hopeless(self->slow) &&
+	       now_sec() - t0 < 160)
+		usleep(100000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	hopeless = node_hopeless(self->slow);
+	TH_LOG("slow node %d: node_unreclaimable %d after %.1f s", self->slow,
+	       hopeless, now_sec() - t0);
+	ASSERT_TRUE(hopeless) TH_LOG("kswapd did not give up on the slow node");
+
+	/* shadows on it, then an allocation that only shadow reclaim serves */
+	buf = shadowed_buffer(self->fast, self->slow, BUF_LEN);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_LE(pages * 9 / 10, nr_shadows_settled(2));
+	ASSERT_TRUE(node_hopeless(self->slow));
+	shadow_counts(&mid);
+	/* take memory until reclaim freed a quarter of the shadows */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		hog_len = 0;
+		while (now_sec() - t0 < 240 &&
+		       vmstat_get("nomad_shadow_reclaim") - mid.reclaim < pages / 4) {
+			ASSERT_EQ(0, node_pages(self->slow, &free, &min));
+			len = free > min + 16384 ? (free - min - 8192) * NOMAD_PAGE_SIZE : MIB;
+			if (map_on_node(len, MPOL_BIND, self->slow, 0x22) == MAP_FAILED)
+				_exit(1);
+			hog_len += len;
+		}
+		_exit(vmstat_get("nomad_shadow_reclaim") - mid.reclaim < pages / 4 ? 2 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	hopeless = node_hopeless(self->slow);
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	TH_LOG("hog: exit %d; node_unreclaimable %d; oom kills %lld",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, hopeless, d.oom);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_LE(pages / 4, d.reclaim);
+	EXPECT_EQ(0, d.oom);
+	/* the node is looked after again */
+	EXPECT_FALSE(hopeless);
+	EXPECT_EQ(0, bad_pages(buf, BUF_LEN, 1));
+	munmap(buf, BUF_LEN);
 }
 
 TEST_HARNESS_MAIN
