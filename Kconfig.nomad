@@ -85,7 +85,9 @@ config NOMAD_KUNIT_TEST
 	  promotion queue's accounting and references and the back-off's
 	  control law; with NOMAD_TPM, transactional migration's commit
 	  rule (migrating a page of the test's own user mapping, with a
-	  stand-in secondary MMU).  Built in, they run at boot and report
+	  stand-in secondary MMU); with NOMAD_SHADOW, the encoding of the
+	  shadow link and a shadow's isolation, putback and migration as
+	  a movable page.  Built in, they run at boot and report
 	  in KTAP format in the kernel log; they can also be run with
 	  tools/testing/kunit/kunit.py.  They leave the running kernel's
 	  settings as they found them.

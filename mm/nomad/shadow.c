@@ -808,3 +808,7 @@ static int __init nomad_shadow_init(void)
 	return 0;
 }
 subsys_initcall(nomad_shadow_init);
+
+#ifdef CONFIG_NOMAD_KUNIT_TEST
+#include "tests/shadow-kunit.h"
+#endif
