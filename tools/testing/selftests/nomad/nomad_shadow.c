@@ -769,6 +769,70 @@ TEST_F_TIMEOUT(shadow, compaction_moves_shadows, 240)
 	free(nodes);
 }
 
+#define KSM_SYS	"/sys/kernel/mm/ksm"
+
+/*
+ * (g) KSM merges shadowed masters: the data stays right, a merged-away
+ * master frees its shadow, writes after the merge (copies on write) still
+ * reach demotion with their new data, and no shadow outlives the pages.
+ */
+TEST_F_TIMEOUT(shadow, ksm_merges_shadowed_masters, 240)
+{
+	long pages = PAGES(BUF_LEN), sharing = 0, on_slow;
+	char run[16], scan[32], sleep_ms[32];
+	struct shadow_counts d, mid;
+	double t0;
+	char *a, *b;
+
+	if (read_file(KSM_SYS "/run", run, sizeof(run)) <= 0)
+		SKIP(return, "no KSM");
+	ASSERT_LT(0, read_file(KSM_SYS "/pages_to_scan", scan, sizeof(scan)));
+	ASSERT_LT(0, read_file(KSM_SYS "/sleep_millisecs", sleep_ms, sizeof(sleep_ms)));
+	/* two shadowed buffers with the same data */
+	a = shadowed_buffer(self->fast, self->slow, BUF_LEN);
+	ASSERT_NE(MAP_FAILED, a);
+	b = shadowed_buffer(self->fast, self->slow, BUF_LEN);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_LE(2 * pages * 9 / 10, nr_shadows_settled(2));
+
+	shadow_counts(&mid);
+	ASSERT_EQ(0, madvise(a, BUF_LEN, MADV_MERGEABLE));
+	ASSERT_EQ(0, madvise(b, BUF_LEN, MADV_MERGEABLE));
+	ASSERT_EQ(0, write_file(KSM_SYS "/pages_to_scan", "10000"));
+	ASSERT_EQ(0, write_file(KSM_SYS "/sleep_millisecs", "10"));
+	ASSERT_EQ(0, write_file(KSM_SYS "/run", "1"));
+	for (t0 = now_sec(); now_sec() - t0 < 90 && sharing < pages * 9 / 10;
+	     usleep(200000))
+		sharing = read_long(KSM_SYS "/pages_sharing", &(int){0});
+	write_file(KSM_SYS "/run", "0");
+	write_file(KSM_SYS "/pages_to_scan", scan);
+	write_file(KSM_SYS "/sleep_millisecs", sleep_ms);
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	TH_LOG("%ld pages sharing after %.1f s", sharing, now_sec() - t0);
+	EXPECT_LE(pages * 9 / 10, sharing);
+	EXPECT_EQ(0, bad_pages(a, BUF_LEN, 1));
+	EXPECT_EQ(0, bad_pages(b, BUF_LEN, 1));
+	/* every merged-away master freed its shadow */
+	EXPECT_LE(sharing * 9 / 10, d.freed);
+
+	/* copy-on-write out of the KSM pages, then demote: the new data */
+	fill_gen(a, BUF_LEN, 2);
+	fill_gen(b, BUF_LEN, 3);
+	ASSERT_EQ(0, fast_pressure(self->fast, 4 * BUF_LEN / MIB));
+	on_slow = pages_on_node(a, BUF_LEN, self->slow) +
+		  pages_on_node(b, BUF_LEN, self->slow);
+	shadow_delta(&d, &mid);
+	log_delta(_metadata, &d);
+	TH_LOG("%ld pages demoted", on_slow);
+	EXPECT_LT(0, on_slow);
+	EXPECT_EQ(0, bad_pages(a, BUF_LEN, 2));
+	EXPECT_EQ(0, bad_pages(b, BUF_LEN, 3));
+	munmap(a, BUF_LEN);
+	munmap(b, BUF_LEN);
+	EXPECT_GE(pages / 20, nr_shadows_settled(2));
+}
+
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
 #endif
