@@ -135,6 +135,31 @@ static inline bool sh_pair(struct page *master, struct page *shadow)
 		sh_enc(page_to_pfn(master), NOMAD_SHADOW_SHADOW);
 }
 
+/* Is @v the ->private of a shadow on its node's list? */
+static inline bool sh_listed(unsigned long v)
+{
+	return (v & (NOMAD_SHADOW_TAG_MASK | NOMAD_SHADOW_LISTED)) ==
+		(NOMAD_SHADOW_SHADOW | NOMAD_SHADOW_LISTED);
+}
+
+/*
+ * The master of a shadow off its list (pending after a promotion, or
+ * isolated for migration), or NULL if the link is gone: the master was
+ * written or freed.  Under the node lock.
+ */
+static struct page *sh_unlisted_master(struct page *page)
+{
+	unsigned long v = sh_get(page);
+	struct page *master = sh_other(v);
+
+	if (sh_tag(v) != NOMAD_SHADOW_SHADOW || (v & NOMAD_SHADOW_LISTED) ||
+	    WARN_ON_ONCE(!master ||
+			 sh_get(master) != sh_enc(page_to_pfn(page),
+						  NOMAD_SHADOW_MASTER)))
+		return NULL;
+	return master;
+}
+
 /* Does @page carry the shadows' movable_operations?  Under the node lock. */
 static inline bool sh_movable(struct page *page)
 {
@@ -284,18 +309,14 @@ bool nomad_shadow_adopt(struct folio *src)
 {
 	struct page *page = &src->page, *master;
 	struct shadow_node *sn = sh_node(page);
-	unsigned long flags, v;
+	unsigned long flags;
 	bool keep = false, locked;
 
 	/* whoever else holds the lock of a page we strip must not lose it */
 	locked = folio_trylock(src);
 	spin_lock_irqsave(&sn->lock, flags);
-	v = sh_get(page);
-	master = sh_other(v);
-	if (sh_tag(v) != NOMAD_SHADOW_SHADOW || (v & NOMAD_SHADOW_LISTED) ||
-	    WARN_ON_ONCE(!master ||
-			 sh_get(master) != sh_enc(folio_pfn(src),
-						  NOMAD_SHADOW_MASTER))) {
+	master = sh_unlisted_master(page);
+	if (!master) {
 		/* the master was written or freed: nothing links here */
 	} else if (!READ_ONCE(shadow_accepting) || !locked ||
 		   !shadow_may_stay(page)) {
@@ -306,7 +327,7 @@ bool nomad_shadow_adopt(struct folio *src)
 		/* unlock before it is listed: from then on it may be freed */
 		folio_unlock(src);
 		locked = false;
-		sh_set(page, v | NOMAD_SHADOW_LISTED);
+		sh_set(page, sh_get(page) | NOMAD_SHADOW_LISTED);
 		list_add(&src->lru, &sn->list);
 		sh_count(page, 1);
 		keep = true;
@@ -430,11 +451,10 @@ struct folio *nomad_shadow_claim(struct folio *src)
 	spin_lock_irqsave(&sn->lock, flags);
 	/* the lock is for its movable state; a walker holding it makes us copy */
 	if (sh_get(master) == sh_enc(page_to_pfn(shadow), NOMAD_SHADOW_MASTER) &&
-	    sh_pair(master, shadow) && (sh_get(shadow) & NOMAD_SHADOW_LISTED) &&
+	    sh_pair(master, shadow) && sh_listed(sh_get(shadow)) &&
 	    !PageHWPoison(shadow) && trylock_page(shadow)) {
 		claimed = page_folio(shadow);
-		/* a bare page again, as the allocator gives a destination */
-		__ClearPageMovable(shadow);
+		/* not movable: a bare page, as the allocator gives a destination */
 		WRITE_ONCE(claimed->mapping, NULL);
 		unlock_page(shadow);
 		list_del(&claimed->lru);
@@ -583,30 +603,13 @@ static bool shadow_isolate(struct page *page, isolate_mode_t mode)
 
 	spin_lock_irqsave(&sn->lock, flags);
 	v = sh_get(page);
-	if (sh_tag(v) == NOMAD_SHADOW_SHADOW && (v & NOMAD_SHADOW_LISTED)) {
+	if (sh_listed(v)) {
 		sh_set(page, v & ~NOMAD_SHADOW_LISTED);
 		list_del(&page_folio(page)->lru);
 		isolated = true;
 	}
 	spin_unlock_irqrestore(&sn->lock, flags);
 	return isolated;
-}
-
-/*
- * The master of an isolated shadow, or NULL if the link was broken while
- * it was isolated (the break was counted then).  Under the node lock.
- */
-static struct page *sh_isolated_master(struct page *page)
-{
-	unsigned long v = sh_get(page);
-	struct page *master = sh_other(v);
-
-	if (sh_tag(v) != NOMAD_SHADOW_SHADOW || (v & NOMAD_SHADOW_LISTED) ||
-	    WARN_ON_ONCE(!master ||
-			 sh_get(master) != sh_enc(page_to_pfn(page),
-						  NOMAD_SHADOW_MASTER)))
-		return NULL;
-	return master;
 }
 
 /*
@@ -634,7 +637,7 @@ static int shadow_migrate(struct page *dst, struct page *src,
 	copied = !copy_mc_highpage(dst, src);
 
 	spin_lock_irqsave(&sn->lock, flags);
-	master = sh_isolated_master(src);
+	master = sh_unlisted_master(src);
 	if (!master) {
 		/* nothing links here any more */
 	} else if (copied && READ_ONCE(shadow_accepting) &&
@@ -671,7 +674,7 @@ static void shadow_putback(struct page *page)
 	bool broke = false;
 
 	spin_lock_irqsave(&sn->lock, flags);
-	master = sh_isolated_master(page);
+	master = sh_unlisted_master(page);
 	if (master && READ_ONCE(shadow_accepting) && shadow_may_stay(page)) {
 		sh_set(page, sh_get(page) | NOMAD_SHADOW_LISTED);
 		list_add(&page_folio(page)->lru, &sn->list);
@@ -754,19 +757,15 @@ static void shadow_offline(unsigned long start, unsigned long end)
 	for (pfn = start; pfn < end; pfn++) {
 		struct page *page = pfn_to_page(pfn);
 		struct shadow_node *sn;
-		unsigned long flags, v;
+		unsigned long flags;
 		bool victim = false;
 
 		/* an unlocked peek at any page; confirmed under the lock */
-		v = data_race(page->private);
-		if ((v & (NOMAD_SHADOW_TAG_MASK | NOMAD_SHADOW_LISTED)) !=
-		    (NOMAD_SHADOW_SHADOW | NOMAD_SHADOW_LISTED))
+		if (!sh_listed(data_race(page->private)))
 			continue;
 		sn = sh_node(page);
 		spin_lock_irqsave(&sn->lock, flags);
-		v = sh_get(page);
-		if (sh_tag(v) == NOMAD_SHADOW_SHADOW &&
-		    (v & NOMAD_SHADOW_LISTED) && sh_movable(page)) {
+		if (sh_listed(sh_get(page)) && sh_movable(page)) {
 			sh_release_listed(page);
 			victim = true;
 		}

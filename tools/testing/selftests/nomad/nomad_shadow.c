@@ -172,21 +172,6 @@ static int buf_pfns(const char *buf, size_t len, uint64_t *pfns)
 	return 0;
 }
 
-/* The node of each page of [@buf, @buf + @len) into @nodes; 0 on success. */
-static int page_nodes(char *buf, size_t len, int *nodes)
-{
-	void **addrs = calloc(PAGES(len), sizeof(*addrs));
-	long i, ret = -1;
-
-	if (addrs) {
-		for (i = 0; i < PAGES(len); i++)
-			addrs[i] = buf + i * NOMAD_PAGE_SIZE;
-		ret = sys_move_pages(0, PAGES(len), addrs, NULL, nodes, 0);
-	}
-	free(addrs);
-	return ret ? -1 : 0;
-}
-
 /* Is the page at @addr part of a THP (/proc/kpageflags)? */
 static int page_is_thp(const char *addr)
 {

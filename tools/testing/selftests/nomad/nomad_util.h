@@ -340,6 +340,25 @@ fail:
 }
 
 /*
+ * The node of each page of [addr, addr + len) into @nodes (a negative
+ * errno for a page not present or in error).  0 on success.
+ */
+static inline int page_nodes(void *addr, size_t len, int *nodes)
+{
+	unsigned long n = len / NOMAD_PAGE_SIZE, i;
+	void **pages = malloc(n * sizeof(void *));
+	int ret = -1;
+
+	if (pages) {
+		for (i = 0; i < n; i++)
+			pages[i] = (char *)addr + i * NOMAD_PAGE_SIZE;
+		ret = sys_move_pages(0, n, pages, NULL, nodes, 0) ? -1 : 0;
+	}
+	free(pages);
+	return ret;
+}
+
+/*
  * Count the pages of [addr, addr + len) per node: counts[nid] += 1, and
  * *other counts pages not present or in error.  0 on success.
  */
@@ -347,15 +366,10 @@ static inline int count_pages_per_node(void *addr, size_t len,
 				       long counts[NOMAD_MAX_NODES], long *other)
 {
 	unsigned long n = len / NOMAD_PAGE_SIZE, i;
-	void **pages = malloc(n * sizeof(void *));
 	int *status = malloc(n * sizeof(int));
 	int ret = -1;
 
-	if (!pages || !status)
-		goto out;
-	for (i = 0; i < n; i++)
-		pages[i] = (char *)addr + i * NOMAD_PAGE_SIZE;
-	if (sys_move_pages(0, n, pages, NULL, status, 0))
+	if (!status || page_nodes(addr, len, status))
 		goto out;
 	memset(counts, 0, NOMAD_MAX_NODES * sizeof(long));
 	*other = 0;
@@ -367,7 +381,6 @@ static inline int count_pages_per_node(void *addr, size_t len,
 	}
 	ret = 0;
 out:
-	free(pages);
 	free(status);
 	return ret;
 }
